@@ -1,0 +1,41 @@
+import type { Plan, PlanNode } from '../graph/plan.ts';
+
+export interface ForwardHooks {
+  /** Called after each node with its wall time in ms (only when given: timing costs a little). */
+  onNode?(index: number, node: PlanNode, ms: number): void;
+  signal?: AbortSignal;
+}
+
+/** A plan bound to a backend: buffers and weights placed once, forward run many times. */
+export interface PreparedModel {
+  forward(input: Float32Array, hooks?: ForwardHooks): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+export interface Backend {
+  /** `cpu`, `webgpu`, ... */
+  readonly name: string;
+  /** What executes: CPU model and threads, GPU adapter name. */
+  readonly adapter: string;
+  /** How `onNode` times are taken, stated in every report. */
+  readonly timing: string;
+  readonly threads?: number;
+  prepare(plan: Plan, weights: Map<string, Float32Array[]>): Promise<PreparedModel>;
+  /** One op on given tensors, outside a model: for op tests across backends. */
+  runOp(node: PlanNode, inputs: Float32Array[], weights: Float32Array[], seed: number): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+export interface BackendOptions {
+  threads?: number;
+}
+
+/**
+ * A way to get a backend. `auto` tries providers by descending priority and falls through to the
+ * next when `create` throws; the thrown message is recorded as the reason in the report.
+ */
+export interface BackendProvider {
+  name: string;
+  priority: number;
+  create(options: BackendOptions): Promise<Backend>;
+}

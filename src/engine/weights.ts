@@ -1,0 +1,34 @@
+import type { Plan } from './graph/plan.ts';
+import type { WeightDecl } from './ops/types.ts';
+import { fillUniform, hashSeed } from './rng.ts';
+import { numel, type Shape } from './tensor.ts';
+
+/**
+ * Weights are a pure function of (model seed, op id, weight name), so changing one layer leaves
+ * every other layer's numbers alone, and `run`, `export` and every backend see the same values.
+ * Convolution and linear weights are He-uniform (sqrt(6 / fan_in)): activations keep their scale
+ * through deep presets instead of decaying into denormals, which would distort CPU timings.
+ */
+export function makeWeight(seed: number, nodeId: string, decl: WeightDecl, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): Float32Array {
+  const out = alloc(numel(decl.shape));
+  const key = hashSeed(seed, nodeId, decl.name);
+  switch (decl.init.kind) {
+    case 'uniform':
+      return fillUniform(out, key, -decl.init.bound, decl.init.bound);
+    case 'range':
+      return fillUniform(out, key, decl.init.lo, decl.init.hi);
+    case 'const':
+      return out.fill(decl.init.value);
+  }
+}
+
+export function makeWeights(plan: Plan, alloc?: (n: number) => Float32Array): Map<string, Float32Array[]> {
+  const all = new Map<string, Float32Array[]>();
+  for (const node of plan.nodes) all.set(node.id, node.weights.map((w) => makeWeight(plan.seed, node.id, w, alloc)));
+  return all;
+}
+
+/** The model input a seed implies: U(-1, 1). */
+export function makeInput(seed: number, shape: Shape, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): Float32Array {
+  return fillUniform(alloc(numel(shape)), hashSeed(seed, 'input'), -1, 1);
+}

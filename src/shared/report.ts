@@ -1,0 +1,82 @@
+/** The profiling report (convscope.report/v1). HTML, CSV, Markdown and trace are rendered from it. */
+import type { ModelSpec } from './spec.ts';
+
+export const REPORT_SCHEMA = 'convscope.report/v1';
+
+export interface TimeStats {
+  median: number;
+  p10: number;
+  p90: number;
+}
+
+export interface LayerRow {
+  /** Expanded op id, `<layer>/<name>` for ops inside a block. */
+  id: string;
+  /** The id of the layer the user placed. */
+  layer: string;
+  op: string;
+  /** The block the layer is, or null for a primitive op. */
+  block: string | null;
+  input_shapes: number[][];
+  output_shape: number[];
+  params: number;
+  buffers: number;
+  macs: number;
+  flops: number;
+  /** How `macs` was computed, with the numbers filled in. */
+  formula: string;
+  output_bytes: number;
+  /** Bytes read and written by the op (inputs + weights + output), for arithmetic intensity. */
+  bytes_moved: number;
+  time_ms: TimeStats | null;
+  gflops_per_s: number | null;
+  /** FLOPs per byte moved. */
+  arithmetic_intensity: number;
+}
+
+export interface Totals {
+  params: number;
+  buffers: number;
+  macs: number;
+  flops: number;
+  param_bytes: number;
+  activation_bytes: number;
+  peak_bytes: number;
+  time_ms: number | null;
+}
+
+export interface BackendInfo {
+  name: string;
+  adapter: string;
+  /** How times were taken, e.g. "host wall clock (performance.now) around each op". */
+  timing: string;
+  threads?: number;
+  warmup?: number;
+  repeat?: number;
+  /** Why backends earlier in the `auto` order were not used. */
+  fallbacks?: string[];
+  /** Time of the first run (includes one-off setup such as pipeline compilation), ms. */
+  first_run_ms?: number;
+  /** End-to-end forward time over the repeats, ms. */
+  e2e_ms?: TimeStats;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  created: string;
+  model: {
+    name: string;
+    input_shape: number[];
+    output_shape: number[];
+    spec: ModelSpec;
+  };
+  backend: BackendInfo | null;
+  totals: Totals;
+  layers: LayerRow[];
+  environment: {
+    app_version: string;
+    node: string;
+    platform: string;
+    cpu: string;
+  };
+}
