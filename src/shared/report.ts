@@ -17,6 +17,11 @@ export interface LayerRow {
   op: string;
   /** The block the layer is, or null for a primitive op. */
   block: string | null;
+  /**
+   * Row ids (or "input") this op reads, in order. Optional so that reports written before the
+   * field existed still load; the HTML memory timeline needs it to know when tensors are freed.
+   */
+  inputs?: string[];
   input_shapes: number[][];
   output_shape: number[];
   params: number;

@@ -40,6 +40,7 @@ export class WorkerPool {
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
+        if (this.pending.size === 0) this.setRef(false);
         if (msg.error) p.reject(new EngineError(msg.error));
         else p.resolve();
       });
@@ -47,6 +48,7 @@ export class WorkerPool {
       w.on('exit', (code) => {
         if (code !== 0) this.fail(new EngineError(`CPU worker thread exited with code ${code}`));
       });
+      // Idle workers must not keep a finished CLI alive; busy ones must keep it waiting for them.
       w.unref();
       this.workers.push(w);
     }
@@ -62,6 +64,7 @@ export class WorkerPool {
   run(item: Omit<WorkItem, 'start' | 'end'>, units: number): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     const parts = Math.min(units, this.workers.length);
+    this.setRef(true);
     const jobs: Promise<void>[] = [];
     for (let i = 0; i < parts; i++) {
       const start = Math.floor((units * i) / parts);
@@ -75,6 +78,13 @@ export class WorkerPool {
       );
     }
     return Promise.all(jobs).then(() => undefined);
+  }
+
+  private setRef(on: boolean): void {
+    for (const w of this.workers) {
+      if (on) w.ref();
+      else w.unref();
+    }
   }
 
   async close(): Promise<void> {

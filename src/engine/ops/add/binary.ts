@@ -1,0 +1,167 @@
+import type { ParamReader } from '../../params.ts';
+import { numel, shapeText, type Shape } from '../../tensor.ts';
+import { fmt } from '../common.ts';
+import type { CpuKernel, OpDef } from '../types.ts';
+
+export type BinaryKind = 'add' | 'mul';
+
+/**
+ * The output is walked as `blocks` runs of `inner` contiguous elements. Within a run each input
+ * either advances with the output (step 1) or repeats one value (step 0), so the inner loop is a
+ * plain stream; only the start of a run needs the per-dimension stride arithmetic.
+ */
+export interface BinaryAttrs {
+  kind: BinaryKind;
+  total: number;
+  /** Both inputs have the output's shape: one flat loop, no index arithmetic at all. */
+  same: boolean;
+  inner: number;
+  aStep: 0 | 1;
+  bStep: 0 | 1;
+  /** Output dims outside the inner run, outermost first, with each input's element stride (0 = broadcast). */
+  outerDims: number[];
+  aStrides: number[];
+  bStrides: number[];
+}
+
+/** Elements per work unit: large enough that a unit costs far more than its dispatch. */
+const CHUNK = 65536;
+
+/** NumPy / ONNX multidirectional broadcasting of two shapes, refused with both shapes named. */
+export function broadcastShapes(p: ParamReader, kind: BinaryKind, a: Shape, b: Shape): Shape {
+  const rank = Math.max(a.length, b.length);
+  const out: Shape = [];
+  for (let d = 0; d < rank; d++) {
+    const da = a[d - (rank - a.length)] ?? 1;
+    const db = b[d - (rank - b.length)] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      const channels = rank === 4 && d === 1 ? ' (the channel counts differ)' : '';
+      p.error(
+        `${kind} cannot broadcast ${shapeText(a)} with ${shapeText(b)} (dimension ${d}: ${da} vs ${db})${channels}; ` +
+          `each dimension, aligned from the right, must be equal or 1 in one of the inputs`,
+        'inputs',
+      );
+    }
+    out.push(Math.max(da, db));
+  }
+  return out;
+}
+
+function contiguousStrides(shape: Shape, rank: number): number[] {
+  const padded = [...Array(rank - shape.length).fill(1), ...shape];
+  const strides = new Array<number>(rank).fill(0);
+  let s = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    strides[d] = padded[d] === 1 ? 0 : s;
+    s *= padded[d];
+  }
+  return strides;
+}
+
+export function binaryAttrs(kind: BinaryKind, a: Shape, b: Shape, out: Shape): BinaryAttrs {
+  const rank = out.length;
+  const total = numel(out);
+  const sa = contiguousStrides(a, rank);
+  const sb = contiguousStrides(b, rank);
+  const same = numel(a) === total && numel(b) === total;
+  // The inner run: the longest suffix of output dims over which each input is either contiguous
+  // with the output or constant. Size-1 output dims fit any run.
+  let inner = 1;
+  let aStep: 0 | 1 | null = null;
+  let bStep: 0 | 1 | null = null;
+  let d = rank - 1;
+  for (; d >= 0; d--) {
+    if (out[d] === 1) continue;
+    const ka: 0 | 1 = sa[d] === 0 ? 0 : 1;
+    const kb: 0 | 1 = sb[d] === 0 ? 0 : 1;
+    if ((aStep !== null && ka !== aStep) || (bStep !== null && kb !== bStep)) break;
+    // A stepping input must also be contiguous across the run: its stride here equals the run so far.
+    if ((ka === 1 && sa[d] !== inner) || (kb === 1 && sb[d] !== inner)) break;
+    aStep = ka;
+    bStep = kb;
+    inner *= out[d];
+  }
+  const outerDims: number[] = [];
+  const aStrides: number[] = [];
+  const bStrides: number[] = [];
+  for (let i = 0; i <= d; i++) {
+    if (out[i] === 1) continue;
+    outerDims.push(out[i]);
+    aStrides.push(sa[i]);
+    bStrides.push(sb[i]);
+  }
+  return { kind, total, same, inner, aStep: aStep ?? 1, bStep: bStep ?? 1, outerDims, aStrides, bStrides };
+}
+
+export const binaryCpu: CpuKernel<BinaryAttrs> = {
+  units: ({ attrs }) => Math.ceil(attrs.total / CHUNK),
+  run({ inputs: [a, b], out, attrs: t }, start, end) {
+    const lo = start * CHUNK;
+    const hi = Math.min(end * CHUNK, t.total);
+    const mul = t.kind === 'mul';
+    if (t.same) {
+      if (mul) for (let i = lo; i < hi; i++) out[i] = a[i] * b[i];
+      else for (let i = lo; i < hi; i++) out[i] = a[i] + b[i];
+      return;
+    }
+    const L = t.inner;
+    const nd = t.outerDims.length;
+    let o = lo;
+    while (o < hi) {
+      const block = Math.floor(o / L);
+      const i0 = o - block * L;
+      const len = Math.min(L - i0, hi - o);
+      let ao = 0;
+      let bo = 0;
+      let rest = block;
+      for (let d = nd - 1; d >= 0; d--) {
+        const size = t.outerDims[d];
+        const idx = rest % size;
+        rest = (rest - idx) / size;
+        ao += idx * t.aStrides[d];
+        bo += idx * t.bStrides[d];
+      }
+      ao += i0 * t.aStep;
+      bo += i0 * t.bStep;
+      const e = o + len;
+      if (t.aStep === 1 && t.bStep === 1) {
+        if (mul) for (let i = o; i < e; i++, ao++, bo++) out[i] = a[ao] * b[bo];
+        else for (let i = o; i < e; i++, ao++, bo++) out[i] = a[ao] + b[bo];
+      } else if (t.aStep === 1) {
+        // The SE-scaling case: [N, C, H, W] x [N, C, 1, 1] lands here with one scalar per plane.
+        const s = b[bo];
+        if (mul) for (let i = o; i < e; i++, ao++) out[i] = a[ao] * s;
+        else for (let i = o; i < e; i++, ao++) out[i] = a[ao] + s;
+      } else {
+        // Both constant over a run cannot happen: a dimension both inputs broadcast has size 1.
+        const s = a[ao];
+        if (mul) for (let i = o; i < e; i++, bo++) out[i] = s * b[bo];
+        else for (let i = o; i < e; i++, bo++) out[i] = s + b[bo];
+      }
+      o = e;
+    }
+  },
+};
+
+/** add and mul differ only in the arithmetic; one definition keeps their broadcasting identical. */
+export function binaryOp(kind: BinaryKind, summary: string): OpDef<BinaryAttrs> {
+  const sign = kind === 'add' ? '+' : '*';
+  return {
+    type: kind,
+    category: 'structure',
+    summary,
+    arity: [2, 2],
+    resolve(p, [a, b]) {
+      const output = broadcastShapes(p, kind, a, b);
+      const n = numel(output);
+      const how = shapeText(a) === shapeText(b) ? '' : `, ${shapeText(a)} ${sign} ${shapeText(b)} broadcast to ${shapeText(output)}`;
+      return {
+        attrs: binaryAttrs(kind, a, b, output),
+        output,
+        weights: [],
+        counts: { macs: 0, flops: n, formula: `FLOPs = 1 * ${fmt(n)} output elements (x ${sign} y${how})` },
+      };
+    },
+    cpu: binaryCpu,
+  };
+}

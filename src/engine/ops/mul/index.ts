@@ -1,0 +1,4 @@
+import { binaryOp } from '../add/binary.ts';
+
+/** Element-wise product with NumPy / ONNX broadcasting: SE scales [N, C, H, W] by [N, C, 1, 1]. */
+export const mul = binaryOp('mul', 'x * y with broadcasting (SE channel scaling): 1 FLOP per output element, no params.');

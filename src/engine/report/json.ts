@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { REPORT_SCHEMA, type Report } from '../../shared/report.ts';
+import { SPEC_FORMAT } from '../../shared/spec.ts';
+
+/** A report file that cannot be read: not JSON, another schema, or a field of the wrong kind. */
+export class ReportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReportError';
+  }
+}
+
+/** The report as a file: pretty JSON with 2-space indentation and a trailing newline. */
+export function toJson(report: Report): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+const count = z.number().int().min(0);
+const nonNegative = z.number().min(0);
+const shape = z.array(z.number().int().min(0));
+const timeStats = z.looseObject({ median: nonNegative, p10: nonNegative, p90: nonNegative });
+const paramValue = z.union([z.number(), z.boolean(), z.string(), z.array(z.number()), z.null()]);
+
+// Objects are loose so that fields added later within v1 survive a read-and-rewrite. The spec is
+// checked for structure only: its meaning was validated when the report was made.
+const specSchema = z.looseObject({
+  format: z.literal(SPEC_FORMAT),
+  name: z.string(),
+  input: z.looseObject({ shape }),
+  seed: z.number().int().optional(),
+  layers: z.array(
+    z.looseObject({
+      id: z.string(),
+      op: z.string().optional(),
+      block: z.string().optional(),
+      params: z.record(z.string(), paramValue).optional(),
+      inputs: z.array(z.string()).optional(),
+    }),
+  ),
+});
+
+const layerSchema = z.looseObject({
+  id: z.string().min(1),
+  layer: z.string().min(1),
+  op: z.string().min(1),
+  block: z.string().nullable(),
+  inputs: z.array(z.string()).optional(),
+  input_shapes: z.array(shape),
+  output_shape: shape,
+  params: count,
+  buffers: count,
+  macs: count,
+  flops: count,
+  formula: z.string(),
+  output_bytes: count,
+  bytes_moved: count,
+  time_ms: timeStats.nullable(),
+  gflops_per_s: nonNegative.nullable(),
+  arithmetic_intensity: nonNegative,
+});
+
+const reportSchema = z.looseObject({
+  schema: z.literal(REPORT_SCHEMA),
+  created: z.string(),
+  model: z.looseObject({ name: z.string(), input_shape: shape, output_shape: shape, spec: specSchema }),
+  backend: z
+    .looseObject({
+      name: z.string(),
+      adapter: z.string(),
+      timing: z.string(),
+      threads: z.number().int().positive().optional(),
+      warmup: count.optional(),
+      repeat: z.number().int().positive().optional(),
+      fallbacks: z.array(z.string()).optional(),
+      first_run_ms: nonNegative.optional(),
+      e2e_ms: timeStats.optional(),
+    })
+    .nullable(),
+  totals: z.looseObject({
+    params: count,
+    buffers: count,
+    macs: count,
+    flops: count,
+    param_bytes: count,
+    activation_bytes: count,
+    peak_bytes: count,
+    time_ms: nonNegative.nullable(),
+  }),
+  layers: z.array(layerSchema),
+  environment: z.looseObject({ app_version: z.string(), node: z.string(), platform: z.string(), cpu: z.string() }),
+});
+
+// Fails to compile when the schema and the Report type drift apart.
+const _sameShape: (parsed: z.infer<typeof reportSchema>) => Report = (parsed) => parsed;
+void _sameShape;
+
+/** Reads a report file's text; throws ReportError naming the field (and layer) that is wrong. */
+export function parseReport(text: string): Report {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ReportError(`the report is not valid JSON: ${(e as Error).message}`);
+  }
+  return validateReport(value);
+}
+
+/** Checks an already-parsed value against convscope.report/v1 and returns it typed. */
+export function validateReport(value: unknown): Report {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ReportError(`not a convscope report: expected a JSON object with "schema": "${REPORT_SCHEMA}"`);
+  }
+  const schema = (value as { schema?: unknown }).schema;
+  if (schema === undefined) {
+    throw new ReportError(`not a convscope report: it has no "schema" field (expected "${REPORT_SCHEMA}"; a model spec is opened with \`convscope inspect\`, not as a report)`);
+  }
+  if (schema !== REPORT_SCHEMA) {
+    throw new ReportError(`unsupported report schema ${JSON.stringify(schema)}: this version of convscope reads "${REPORT_SCHEMA}"`);
+  }
+  const result = reportSchema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues;
+  const shown = issues.slice(0, 3).map((issue) => `${where(issue.path, value)}: ${describe(issue)}`);
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
+  throw new ReportError(`invalid convscope report: ${shown.join('; ')}${more}`);
+}
+
+/** `layers[2] (id "conv1").macs`: the index alone is useless in a report with 200 rows. */
+function where(path: PropertyKey[], value: unknown): string {
+  let text = '';
+  let node: unknown = value;
+  for (let i = 0; i < path.length; i++) {
+    const key = path[i];
+    if (typeof key === 'number') {
+      text += `[${key}]`;
+      node = Array.isArray(node) ? node[key] : undefined;
+      const id = node !== null && typeof node === 'object' ? (node as { id?: unknown }).id : undefined;
+      if (typeof id === 'string' && id !== '' && i < path.length - 1) text += ` (id ${JSON.stringify(id)})`;
+    } else {
+      text += `${text ? '.' : ''}${String(key)}`;
+      node = node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    }
+  }
+  return text || 'report';
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  const text = issue.message.replace(/^Invalid input: /, '');
+  return text.replace(/^expected (.+), received undefined$/, 'missing (expected $1)');
+}
