@@ -469,11 +469,11 @@ describe('activations vs ONNX Relu / Sigmoid / Clip / Softmax / LRN', () => {
   unary('lrn', 'LRN AlexNet (size 5, alpha 1e-4, beta 0.75, k 2)', [2, 12, 9, 9], single('LRN', { size: int(5), alpha: float(1e-4), beta: float(0.75), bias: float(2) }), { size: 5, alpha: 1e-4, beta: 0.75, k: 2 }, 30);
   unary('lrn', 'LRN strong (size 3, alpha 1, beta 0.75, k 1)', [1, 7, 6, 5], single('LRN', { size: int(3), alpha: float(1), beta: float(0.75), bias: float(1) }), { size: 3, alpha: 1, beta: 0.75, k: 1 }, 2);
   // onnxruntime's LRN kernel refuses even sizes (it checks size % 2 == 1), so an even size is
-  // checked against ONNX's LRN definition written out with other ops: the channel window is
-  // [c - floor((size-1)/2), c + ceil((size-1)/2)], i.e. for size 4 one channel before and two
-  // after. (PyTorch's F.local_response_norm pads size//2 before and (size-1)//2 after, two
-  // before and one after: the two conventions agree only for odd sizes.)
-  unary('lrn', 'LRN even size 4 against the ONNX formula (sum of squares as a [size, 1] Conv)', [2, 9, 4, 5], ({ x, g }) => {
+  // checked against PyTorch's definition (the engine's convention) written out with ONNX ops:
+  // F.local_response_norm pads size//2 channels before and (size-1)//2 after, so for size 4 the
+  // window is two channels before and one after. (ONNX's LRN puts the extra channel after c:
+  // the two conventions agree only for odd sizes.)
+  unary('lrn', 'LRN even size 4 against the PyTorch formula (sum of squares as a [size, 1] Conv)', [2, 9, 4, 5], ({ x, g }) => {
     const [n, c, h, w] = [2, 9, 4, 5];
     const size = 4;
     const [alpha, beta, k] = [0.5, 0.5, 1];
@@ -481,7 +481,7 @@ describe('activations vs ONNX Relu / Sigmoid / Clip / Softmax / LRN', () => {
     g.int64Initializer('cols', [n, 1, c, h * w]);
     g.node('Reshape', ['sq', 'cols'], ['sq_cols']);
     g.initializer('ones', new Float32Array(size).fill(1), [1, 1, size, 1]);
-    g.node('Conv', ['sq_cols', 'ones'], ['sums'], windowAttrs({ k: [size, 1], p: [Math.floor((size - 1) / 2), 0, Math.ceil((size - 1) / 2), 0] }));
+    g.node('Conv', ['sq_cols', 'ones'], ['sums'], windowAttrs({ k: [size, 1], p: [Math.floor(size / 2), 0, Math.floor((size - 1) / 2), 0] }));
     g.int64Initializer('nchw', [n, c, h, w]);
     g.node('Reshape', ['sums', 'nchw'], ['sum']);
     g.initializer('scale', new Float32Array([alpha / size]), []);

@@ -17,9 +17,11 @@ export interface LrnAttrs {
 const CHUNK = 1024;
 
 /**
- * Local response normalisation across channels (AlexNet, PyTorch LocalResponseNorm, ONNX LRN):
+ * Local response normalisation across channels (AlexNet, PyTorch LocalResponseNorm):
  * b_c = a_c / (k + alpha/size * sum_{c'} a_c'^2)^beta over channels
- * c' in [c - floor((size-1)/2), c + ceil((size-1)/2)], clipped to the valid channels.
+ * c' in [c - floor(size/2), c + floor((size-1)/2)], clipped to the valid channels. That is
+ * PyTorch's window; ONNX LRN puts the extra channel of an even size after c instead of before
+ * (the two agree for odd sizes, AlexNet's 5 included), and onnxruntime refuses even sizes.
  */
 export const lrn: OpDef<LrnAttrs> = {
   type: 'lrn',
@@ -60,8 +62,8 @@ function lrnCpu(): CpuKernel<LrnAttrs> {
     run({ inputs: [x], out, attrs: a }, start, end) {
       const { c, spatial, size, beta, k } = a;
       const scale = a.alpha / size;
-      const before = Math.floor((size - 1) / 2);
-      const after = Math.ceil((size - 1) / 2);
+      const before = Math.floor(size / 2);
+      const after = Math.floor((size - 1) / 2);
       const perN = chunks(a);
       for (let u = start; u < end; u++) {
         const n = Math.floor(u / perN);
