@@ -246,6 +246,12 @@ describe('se', () => {
     expect(refused('se', { reduction: 5 }, [1, 32, 4, 4], 's')).toContain('layer "s": reduction 5 does not divide the 32 input channels');
     expect(refused('se', { reduction: 0 }, [1, 32, 4, 4], 's')).toBe('layer "s": reduction must be >= 1, got 0');
   });
+
+  it('refuses reduction and squeeze_channels together (one would be ignored)', () => {
+    expect(refused('se', { reduction: 3, squeeze_channels: 5 }, [1, 64, 4, 4], 's')).toBe(
+      'layer "s": squeeze_channels and reduction both set the squeeze width; give one of them',
+    );
+  });
 });
 
 describe('resnet_bottleneck / se_resnet_bottleneck', () => {

@@ -13,8 +13,12 @@ export const se: BlockDef = {
   arity: [1, 1],
   expand(p, b) {
     const [, c] = blockInput(p, b);
+    const reductionGiven = p.has('reduction');
     const reduction = p.int('reduction', { default: 16, min: 1 });
     const given = optionalInt(p, 'squeeze_channels', { min: 1 });
+    if (given !== undefined && reductionGiven) {
+      p.fail('squeeze_channels', `and reduction both set the squeeze width; give one of them`);
+    }
     if (given === undefined && c % reduction !== 0) {
       p.fail('reduction', `${reduction} does not divide the ${c} input channels; use a divisor of ${c} or give squeeze_channels`);
     }
