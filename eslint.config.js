@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'out/', 'coverage/', 'test-results/', 'playwright-report/', 'tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,9 +21,36 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'electron', message: 'The engine is plain TypeScript: no Electron.' }],
-          patterns: [{ group: ['**/renderer/**', '**/main/**', '**/cli/**'], message: 'The engine never imports hosts.' }],
+          patterns: [{ group: ['**/renderer/**', '**/main/**', '**/cli/**', '**/server/**', '**/host/supervisor*', '**/preload/**'], message: 'The engine never imports hosts.' }],
         },
       ],
     },
+  },
+  {
+    // The workbench runs in a browser page and reaches the engine only through src/shared/protocol.ts.
+    // (.vue files are checked by test/boundaries.test.ts: there is no Vue parser for ESLint here.)
+    files: ['src/renderer/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer talks to main only through window.convscope (src/preload).' }],
+          patterns: [
+            { group: ['**/engine/**', '**/engine', '**/main/**', '**/cli/**', '**/server/**', '**/host/**', '**/preload/**'], message: 'The renderer reaches the engine only through the protocol (src/shared/protocol.ts).' },
+            { group: ['node:*'], message: 'The renderer runs in a browser page: no Node modules.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Only Electron's own processes import Electron; test/boundaries.test.ts keeps it to their entry files.
+    files: ['src/main/**/*.ts', 'src/preload/**/*.ts', 'electron.vite.config.ts', 'e2e/**/*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['src/preload/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
   },
 );

@@ -8,14 +8,17 @@ import { buildPlan, type Plan } from '../engine/graph/plan.ts';
 import { readNpy, writeNpy } from '../engine/npy.ts';
 import { OPS } from '../engine/ops/registry.ts';
 import { PRESETS } from '../engine/presets/index.ts';
-import { profilePlan } from '../engine/profiler.ts';
+import { forwardOnce, profilePlan } from '../engine/profiler.ts';
 import { formatFromPath, renderReport } from '../engine/report/index.ts';
 import { buildReport } from '../engine/reporting.ts';
 import { numel, shapeText } from '../engine/tensor.ts';
 import type { Report } from '../shared/report.ts';
 import { human, textTable } from './format.ts';
-import { loadModelSpec } from './load-model.ts';
+import { ioReason, loadModelSpec, readUserFile } from './load-model.ts';
 import { progressReporter } from './progress.ts';
+import { registerExport } from './commands/export.ts';
+import { registerBench } from './commands/bench.ts';
+import { registerServe } from './commands/serve.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -35,22 +38,43 @@ function loadPlan(model: string, opts: { batch?: number; memoryBudget?: number }
   return buildPlan(loadModelSpec(model), { batch: opts.batch, memoryBudgetBytes: opts.memoryBudget ? opts.memoryBudget * 1024 ** 2 : undefined });
 }
 
-function writeOutputs(report: Report, outs: string[], trace?: string) {
-  for (const path of outs) {
-    writeFileSync(path, renderReport(report, formatFromPath(path)));
-    process.stderr.write(`wrote ${path}\n`);
+/** A path the user gave that cannot be written is their argument to fix (exit 2), not a crash. */
+function writeUserFile(path: string, data: string | Uint8Array, what: string): void {
+  try {
+    writeFileSync(path, data);
+  } catch (err) {
+    throw new SpecError(`${what} ${path}: cannot write it (${ioReason(err)})`, undefined, what);
   }
-  if (trace) {
-    writeFileSync(trace, renderReport(report, 'trace'));
-    process.stderr.write(`wrote ${trace}\n`);
-  }
+  process.stderr.write(`wrote ${path}\n`);
 }
 
+/**
+ * Checked before any work: a typo in an extension must not cost the user a whole profiling run
+ * (or leave the outputs before it written and the rest missing).
+ */
+function checkOutputs(outs: string[]): void {
+  for (const path of outs) formatFromPath(path);
+}
+
+function writeOutputs(report: Report, outs: string[], trace?: string) {
+  for (const path of outs) writeUserFile(path, renderReport(report, formatFromPath(path)), '--out');
+  if (trace) writeUserFile(trace, renderReport(report, 'trace'), '--trace');
+}
+
+const MODEL_HELP = 'a .convscope.json spec, an .onnx model, or a preset name (see `convscope presets`)';
 const batchOption = () => new Option('--batch <n>', 'replace the batch dimension of the input').argParser(positiveInt('--batch'));
 const budgetOption = () =>
   new Option('--memory-budget <MiB>', 'refuse models whose weights + activations exceed this (default 4096 MiB)').argParser(positiveInt('--memory-budget'));
 const backendOption = () => new Option('--backend <name>', `auto, ${backendNames().join(', ')}`).default('auto');
 const threadsOption = () => new Option('--threads <n>', 'CPU worker threads (default: all cores)').argParser(positiveInt('--threads'));
+const adapterOption = () => new Option('--adapter <substring>', 'webgpu: the adapter whose description contains this (implies --backend webgpu)');
+
+/** `--adapter` picks a GPU adapter, so with `auto` it means webgpu; with `cpu` it is a contradiction. */
+function backendName(opts: { backend: string; adapter?: string }): string {
+  if (opts.adapter === undefined || opts.backend === 'webgpu') return opts.backend;
+  if (opts.backend === 'auto') return 'webgpu';
+  throw new SpecError(`--adapter selects a WebGPU adapter; it does not apply to --backend ${opts.backend}`, undefined, 'adapter');
+}
 
 export function buildProgram(): Command {
   const program = new Command('convscope')
@@ -86,12 +110,13 @@ export function buildProgram(): Command {
   program
     .command('inspect')
     .description('shapes, params, MACs, FLOPs and memory of every layer; nothing is executed')
-    .argument('<model>', 'a .convscope.json spec file or a preset name')
+    .argument('<model>', MODEL_HELP)
     .option('--json', 'print the report JSON (convscope.report/v1, times null)')
     .option('--out <file...>', 'write the report: .json, .html, .csv or .md')
     .addOption(batchOption())
     .addOption(budgetOption())
     .action((model: string, opts: { json?: boolean; out?: string[]; batch?: number; memoryBudget?: number }) => {
+      checkOutputs(opts.out ?? []);
       const report = buildReport(loadPlan(model, opts), { environment: environment() });
       writeOutputs(report, opts.out ?? []);
       process.stdout.write(opts.json ? renderReport(report, 'json') + '\n' : textTable(report));
@@ -100,20 +125,22 @@ export function buildProgram(): Command {
   program
     .command('profile')
     .description('run the model on real tensors and time every layer')
-    .argument('<model>', 'a .convscope.json spec file or a preset name')
+    .argument('<model>', MODEL_HELP)
     .addOption(backendOption())
     .addOption(new Option('--warmup <n>', 'unmeasured runs after the first').default(1).argParser(positiveInt('--warmup', 0)))
     .addOption(new Option('--repeat <n>', 'measured runs').default(5).argParser(positiveInt('--repeat')))
     .addOption(batchOption())
     .addOption(threadsOption())
+    .addOption(adapterOption())
     .addOption(budgetOption())
     .option('--out <file...>', 'write the report: .json, .html, .csv or .md (several allowed)')
     .option('--trace <file>', 'write a Chrome/Perfetto trace (traceEvents JSON)')
     .option('--json', 'print the report JSON instead of the table')
     .option('--quiet', 'no progress on stderr')
-    .action(async (model: string, opts: { backend: string; warmup: number; repeat: number; batch?: number; threads?: number; memoryBudget?: number; out?: string[]; trace?: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (model: string, opts: { backend: string; warmup: number; repeat: number; batch?: number; threads?: number; adapter?: string; memoryBudget?: number; out?: string[]; trace?: string; json?: boolean; quiet?: boolean }) => {
+      checkOutputs(opts.out ?? []);
       const plan = loadPlan(model, opts);
-      const { backend, fallbacks } = await resolveBackend(opts.backend, { threads: opts.threads });
+      const { backend, fallbacks } = await resolveBackend(backendName(opts), { threads: opts.threads, adapter: opts.adapter, ops: plan.nodes.map((n) => n.op) });
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
@@ -123,7 +150,7 @@ export function buildProgram(): Command {
         progress.done();
         const report = buildReport(plan, {
           environment: environment(),
-          backend: { name: backend.name, adapter: backend.adapter, timing: backend.timing, threads: backend.threads, fallbacks },
+          backend: { name: backend.name, adapter: backend.adapter, timing: backend.timing, threads: backend.threads, fallbacks, limits: backend.limits },
           profile: result,
         });
         writeOutputs(report, opts.out ?? [], opts.trace);
@@ -137,39 +164,49 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('one forward pass; input from a .npy file or from the seed')
-    .argument('<model>', 'a .convscope.json spec file or a preset name')
+    .argument('<model>', MODEL_HELP)
     .addOption(backendOption())
     .option('--input <x.npy>', 'float32 NCHW input (default: generated from the spec seed)')
     .requiredOption('--output <y.npy>', 'where to write the output (float32 .npy)')
     .addOption(batchOption())
     .addOption(threadsOption())
+    .addOption(adapterOption())
     .addOption(budgetOption())
-    .action(async (model: string, opts: { backend: string; input?: string; output: string; batch?: number; threads?: number; memoryBudget?: number }) => {
+    .action(async (model: string, opts: { backend: string; input?: string; output: string; batch?: number; threads?: number; adapter?: string; memoryBudget?: number }) => {
       let input: Float32Array | undefined;
       let batch = opts.batch;
       const spec = loadModelSpec(model);
       if (opts.input) {
-        const x = readNpy(readFileSync(opts.input), '--input');
-        const planned = buildPlan(spec, { batch: x.shape[0] });
-        const want = planned.inputShape;
-        if (x.shape.length !== want.length || x.shape.some((d, i) => d !== want[i])) {
-          throw new SpecError(`--input: ${opts.input} has shape ${shapeText(x.shape)}, the model takes ${shapeText(want)}`, undefined, 'input');
+        const x = readNpy(readUserFile(opts.input, '--input'), `--input ${opts.input}`);
+        // The batch is the file's to choose; every other dimension is the model's.
+        const want = buildPlan(spec, { batch: 1, memoryBudgetBytes: Infinity }).inputShape;
+        if (x.shape.length !== want.length || x.shape[0] < 1 || x.shape.some((d, i) => i > 0 && d !== want[i])) {
+          const takes = `[N, ${want.slice(1).join(', ')}]`;
+          throw new SpecError(`--input ${opts.input}: has shape ${shapeText(x.shape)}, the model takes ${takes} (N >= 1)`, undefined, 'input');
+        }
+        if (batch !== undefined && batch !== x.shape[0]) {
+          throw new SpecError(`--batch ${batch} contradicts --input ${opts.input}, whose batch is ${x.shape[0]}; leave out --batch`, undefined, 'batch');
         }
         input = x.data;
         batch = x.shape[0];
       }
       const plan = buildPlan(spec, { batch, memoryBudgetBytes: opts.memoryBudget ? opts.memoryBudget * 1024 ** 2 : undefined });
-      const { backend } = await resolveBackend(opts.backend, { threads: opts.threads });
+      const { backend } = await resolveBackend(backendName(opts), { threads: opts.threads, adapter: opts.adapter, ops: plan.nodes.map((n) => n.op) });
       try {
-        const result = await profilePlan(plan, backend, { warmup: 0, repeat: 1, input });
-        if (result.output.length !== numel(plan.outputShape)) throw new Error('output size mismatch');
-        writeFileSync(opts.output, writeNpy(plan.outputShape, result.output));
-        process.stderr.write(`wrote ${opts.output} ${shapeText(plan.outputShape)} (${backend.name} on ${backend.adapter})\n`);
+        const output = await forwardOnce(plan, backend, input);
+        if (output.length !== numel(plan.outputShape)) throw new Error('output size mismatch');
+        writeUserFile(opts.output, writeNpy(plan.outputShape, output), '--output');
+        process.stderr.write(`output ${shapeText(plan.outputShape)} (${backend.name} on ${backend.adapter})\n`);
       } finally {
         await backend.dispose();
       }
     });
 
+  // Commands of later features live in src/cli/commands/<name>.ts as register<Name>(program),
+  // one line each here.
+  registerExport(program);
+  registerBench(program);
+  registerServe(program);
   return program;
 }
 
@@ -183,8 +220,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      return 2; // commander already printed the reason
+      // --help, --version and `help` exit 0; usage errors, and no command at all (commander shows
+      // the help on stderr with exit code 1), are bad arguments. Commander already printed why.
+      return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof SpecError) {
       process.stderr.write(`convscope: ${err.message}\n`);

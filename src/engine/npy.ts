@@ -7,31 +7,36 @@ import { numel } from './tensor.ts';
  */
 export function readNpy(bytes: Uint8Array, what = 'input'): { shape: number[]; data: Float32Array } {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  if (bytes.length < 10 || !magic.every((b, i) => bytes[i] === b)) throw new SpecError(`${what}: not a .npy file (bad magic)`, undefined, what);
+  if (bytes.length < 8 || !magic.every((b, i) => bytes[i] === b)) throw new SpecError(`${what}: not a .npy file (bad magic)`, undefined, what);
   const major = bytes[6];
+  if (major !== 1 && major !== 2 && major !== 3) throw new SpecError(`${what}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0 and 3.0 are)`, undefined, what);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lenBytes = major === 1 ? 2 : 4;
+  if (bytes.length < 8 + lenBytes) throw new SpecError(`${what}: .npy is truncated (no header length)`, undefined, what);
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = (major === 1 ? 10 : 12) + headerLen;
-  const header = new TextDecoder('latin1').decode(bytes.subarray(major === 1 ? 10 : 12, start));
+  const start = 8 + lenBytes + headerLen;
+  if (bytes.length < start) throw new SpecError(`${what}: .npy is truncated (the header says ${headerLen} bytes, the file ends before)`, undefined, what);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(8 + lenBytes, start));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new SpecError(`${what}: unreadable .npy header ${header.trim()}`, undefined, what);
   if (fortran === 'True') throw new SpecError(`${what}: Fortran-order arrays are not supported; save with np.ascontiguousarray`, undefined, what);
-  const shape = shapeText
+  const dims = shapeText
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean)
-    .map(Number);
+    .filter(Boolean);
+  if (!dims.every((d) => /^\d+L?$/.test(d))) throw new SpecError(`${what}: unreadable .npy shape (${shapeText})`, undefined, what);
+  const shape = dims.map((d) => Number.parseInt(d, 10));
   const n = numel(shape);
   const body = bytes.subarray(start);
   let data: Float32Array;
   if (descr === '<f4') {
-    if (body.length < n * 4) throw new SpecError(`${what}: .npy is truncated`, undefined, what);
+    if (body.length < n * 4) throw new SpecError(`${what}: .npy is truncated: shape ${shapeLabel(shape)} needs ${n * 4} data bytes, the file has ${body.length}`, undefined, what);
     data = new Float32Array(n);
     new Uint8Array(data.buffer).set(body.subarray(0, n * 4));
   } else if (descr === '<f8') {
-    if (body.length < n * 8) throw new SpecError(`${what}: .npy is truncated`, undefined, what);
+    if (body.length < n * 8) throw new SpecError(`${what}: .npy is truncated: shape ${shapeLabel(shape)} needs ${n * 8} data bytes, the file has ${body.length}`, undefined, what);
     const f64 = new Float64Array(n);
     new Uint8Array(f64.buffer).set(body.subarray(0, n * 8));
     data = Float32Array.from(f64);
@@ -41,7 +46,12 @@ export function readNpy(bytes: Uint8Array, what = 'input'): { shape: number[]; d
   return { shape, data };
 }
 
+function shapeLabel(shape: readonly number[]): string {
+  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
+
 export function writeNpy(shape: readonly number[], data: Float32Array): Uint8Array {
+  if (numel(shape) !== data.length) throw new Error(`writeNpy: shape ${shapeLabel(shape)} holds ${numel(shape)} values, the data has ${data.length}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1;

@@ -1,6 +1,7 @@
 import type { Backend } from './backends/types.ts';
 import { CancelledError, SpecError } from './errors.ts';
 import type { Plan } from './graph/plan.ts';
+import { numel, shapeText } from './tensor.ts';
 import { makeInput, makeWeights } from './weights.ts';
 
 export interface ProgressEvent {
@@ -29,6 +30,8 @@ export interface ProfileResult {
   output: Float32Array;
   warmup: number;
   repeat: number;
+  /** Ops the backend ran inside another op's kernel: op id -> that op's id (see LayerRow.fused_into). */
+  fusedInto?: Record<string, string>;
 }
 
 /**
@@ -40,6 +43,8 @@ export async function profilePlan(plan: Plan, backend: Backend, options: Profile
   const repeat = options.repeat ?? 5;
   if (!Number.isInteger(warmup) || warmup < 0) throw new SpecError(`--warmup must be an integer >= 0, got ${warmup}`, undefined, 'warmup');
   if (!Number.isInteger(repeat) || repeat < 1) throw new SpecError(`--repeat must be an integer >= 1, got ${repeat}`, undefined, 'repeat');
+  // A short input would leave stale values in the backend's input buffer instead of failing.
+  if (options.input) checkInputLength(plan, options.input);
   const { signal, onProgress } = options;
   const check = () => {
     if (signal?.aborted) throw new CancelledError();
@@ -67,8 +72,27 @@ export async function profilePlan(plan: Plan, backend: Backend, options: Profile
       e2eTimes.push(performance.now() - t0);
       onProgress?.({ phase: 'measure', done: r + 1, total: repeat });
     }
-    return { nodeTimes, e2eTimes, firstRunMs, output, warmup, repeat };
+    const fusedInto = model.fusedInto?.size ? Object.fromEntries(model.fusedInto) : undefined;
+    return { nodeTimes, e2eTimes, firstRunMs, output, warmup, repeat, ...(fusedInto ? { fusedInto } : {}) };
   } finally {
     await model.dispose();
+  }
+}
+
+/** One forward pass, nothing timed: what `convscope run` does. */
+export async function forwardOnce(plan: Plan, backend: Backend, input?: Float32Array): Promise<Float32Array> {
+  const x = input ?? makeInput(plan.seed, plan.inputShape);
+  checkInputLength(plan, x);
+  const model = await backend.prepare(plan, makeWeights(plan));
+  try {
+    return await model.forward(x);
+  } finally {
+    await model.dispose();
+  }
+}
+
+function checkInputLength(plan: Plan, input: Float32Array): void {
+  if (input.length !== numel(plan.inputShape)) {
+    throw new SpecError(`the input has ${input.length} values; the model takes ${shapeText(plan.inputShape)} = ${numel(plan.inputShape)}`, undefined, 'input');
   }
 }

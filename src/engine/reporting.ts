@@ -34,6 +34,7 @@ export function buildReport(plan: Plan, ctx: ReportContext): Report {
       time_ms: time,
       gflops_per_s: time && time.median > 0 ? node.counts.flops / (time.median * 1e6) : null,
       arithmetic_intensity: node.bytesMoved > 0 ? node.counts.flops / node.bytesMoved : 0,
+      ...(profile?.fusedInto?.[node.id] ? { fused_into: profile.fusedInto[node.id] } : {}),
     };
   });
   const t = plan.totals;

@@ -22,10 +22,26 @@ export function makeWeight(seed: number, nodeId: string, decl: WeightDecl, alloc
   }
 }
 
+/**
+ * The weights a run of the plan uses: those that came with the model (an imported ONNX file),
+ * else the seeded ones. Given weights are handed out as they are unless `alloc` asks for copies.
+ */
 export function makeWeights(plan: Plan, alloc?: (n: number) => Float32Array): Map<string, Float32Array[]> {
   const all = new Map<string, Float32Array[]>();
-  for (const node of plan.nodes) all.set(node.id, node.weights.map((w) => makeWeight(plan.seed, node.id, w, alloc)));
+  for (const node of plan.nodes) {
+    const given = plan.weights?.get(node.id);
+    if (given) {
+      all.set(node.id, given.map((w) => (alloc ? copyInto(alloc(w.length), w) : w)));
+    } else {
+      all.set(node.id, node.weights.map((w) => makeWeight(plan.seed, node.id, w, alloc)));
+    }
+  }
   return all;
+}
+
+function copyInto(out: Float32Array, from: Float32Array): Float32Array {
+  out.set(from);
+  return out;
 }
 
 /** The model input a seed implies: U(-1, 1). */

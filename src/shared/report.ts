@@ -37,6 +37,12 @@ export interface LayerRow {
   gflops_per_s: number | null;
   /** FLOPs per byte moved. */
   arithmetic_intensity: number;
+  /**
+   * Set when the backend ran this op inside another op's kernel (WebGPU: an activation fused into
+   * the epilogue of the conv2d / linear it follows): that op's id. The row keeps its own counts,
+   * but its time_ms is 0 and gflops_per_s null: its time is included in the row named here.
+   */
+  fused_into?: string;
 }
 
 export interface Totals {
@@ -58,8 +64,10 @@ export interface BackendInfo {
   threads?: number;
   warmup?: number;
   repeat?: number;
-  /** Why backends earlier in the `auto` order were not used. */
+  /** Why backends earlier in the `auto` order, or other adapters of this backend, were not used. */
   fallbacks?: string[];
+  /** GPU backends: the device limits kernels were planned with (maxStorageBufferBindingSize, ...). */
+  limits?: Record<string, number>;
   /** Time of the first run (includes one-off setup such as pipeline compilation), ms. */
   first_run_ms?: number;
   /** End-to-end forward time over the repeats, ms. */

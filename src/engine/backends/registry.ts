@@ -1,40 +1,16 @@
-import { SpecError } from '../errors.ts';
-import type { Backend, BackendOptions, BackendProvider } from './types.ts';
+/**
+ * The backends of a Node host (CLI, tests, the `serve` engine, Electron's utilityProcess). The
+ * browser Worker has its own table (worker/backends.ts): this one reaches Node-only code.
+ */
 import { cpuProvider } from './cpu/backend.ts';
+import { createBackendRegistry } from './resolve.ts';
+import { webgpuProvider } from './webgpu/provider.ts';
 
-const providers: BackendProvider[] = [cpuProvider];
+export type { ResolvedBackend } from './resolve.ts';
 
-/** Hosts register extra backends (e.g. WebGPU) here; higher priority is tried first by `auto`. */
-export function registerBackend(provider: BackendProvider): void {
-  const i = providers.findIndex((p) => p.name === provider.name);
-  if (i >= 0) providers.splice(i, 1);
-  providers.push(provider);
-  providers.sort((a, b) => b.priority - a.priority);
-}
+const registry = createBackendRegistry([webgpuProvider, cpuProvider]);
 
-export function backendNames(): string[] {
-  return providers.map((p) => p.name);
-}
-
-export interface ResolvedBackend {
-  backend: Backend;
-  /** Why each backend tried before this one was not used. */
-  fallbacks: string[];
-}
-
-export async function resolveBackend(name: string, options: BackendOptions = {}): Promise<ResolvedBackend> {
-  if (name !== 'auto') {
-    const provider = providers.find((p) => p.name === name);
-    if (!provider) throw new SpecError(`--backend "${name}" is unknown; choose auto, ${backendNames().join(', ')}`, undefined, 'backend');
-    return { backend: await provider.create(options), fallbacks: [] };
-  }
-  const fallbacks: string[] = [];
-  for (const provider of providers) {
-    try {
-      return { backend: await provider.create(options), fallbacks };
-    } catch (err) {
-      fallbacks.push(`${provider.name}: ${(err as Error).message}`);
-    }
-  }
-  throw new Error(`no backend could start: ${fallbacks.join('; ')}`);
-}
+/** Hosts register extra backends here; higher priority is tried first by `auto`. */
+export const registerBackend = registry.register;
+export const backendNames = registry.names;
+export const resolveBackend = registry.resolve;

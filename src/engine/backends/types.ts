@@ -10,6 +10,11 @@ export interface ForwardHooks {
 export interface PreparedModel {
   forward(input: Float32Array, hooks?: ForwardHooks): Promise<Float32Array>;
   dispose(): Promise<void>;
+  /**
+   * Ops the backend ran inside another op's kernel (an activation fused into the conv before it):
+   * op id -> id of the op whose dispatch ran it. `onNode` reports 0 ms for them.
+   */
+  readonly fusedInto?: ReadonlyMap<string, string>;
 }
 
 export interface Backend {
@@ -20,6 +25,10 @@ export interface Backend {
   /** How `onNode` times are taken, stated in every report. */
   readonly timing: string;
   readonly threads?: number;
+  /** Device limits worth stating in a report (GPU backends). */
+  readonly limits?: Record<string, number>;
+  /** Why other ways of starting this backend (e.g. a native GPU adapter) were not taken. */
+  readonly fallbacks?: string[];
   prepare(plan: Plan, weights: Map<string, Float32Array[]>): Promise<PreparedModel>;
   /** One op on given tensors, outside a model: for op tests across backends. */
   runOp(node: PlanNode, inputs: Float32Array[], weights: Float32Array[], seed: number): Promise<Float32Array>;
@@ -28,6 +37,13 @@ export interface Backend {
 
 export interface BackendOptions {
   threads?: number;
+  /** GPU backends: use the adapter whose description contains this (case-insensitive). */
+  adapter?: string;
+  /**
+   * The op types the model uses. A provider that lacks a kernel for one of them throws, so `auto`
+   * moves on to the next backend with that reason instead of failing at prepare().
+   */
+  ops?: readonly string[];
 }
 
 /**

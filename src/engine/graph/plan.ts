@@ -50,6 +50,11 @@ export interface Plan {
   outputShape: Shape;
   seed: number;
   totals: PlanTotals;
+  /**
+   * Weights that came with the model (an imported ONNX file), by node id, in each node's declared
+   * order; absent or null when they are made from the seed. Read them through makeWeights(plan).
+   */
+  weights?: ReadonlyMap<string, readonly Float32Array[]> | null;
 }
 
 export interface PlanOptions {
@@ -57,6 +62,19 @@ export interface PlanOptions {
   memoryBudgetBytes?: number;
   /** Replace the batch dimension of the spec's input. */
   batch?: number;
+  /** Weights to run with instead of the seeded ones, by node id (see Plan.weights). */
+  weights?: ReadonlyMap<string, readonly Float32Array[]>;
+}
+
+/**
+ * A spec with the weights it runs with: what the ONNX importer returns. buildPlan takes it
+ * wherever it takes a spec, so hosts that load a model by name need not know where it came from.
+ */
+export class ModelWithWeights {
+  constructor(
+    readonly spec: unknown,
+    readonly weights: ReadonlyMap<string, readonly Float32Array[]>,
+  ) {}
 }
 
 export const DEFAULT_MEMORY_BUDGET = 4 * 1024 ** 3;
@@ -67,7 +85,8 @@ export const DEFAULT_MEMORY_BUDGET = 4 * 1024 ** 3;
  * problem is a SpecError naming the layer and parameter.
  */
 export function buildPlan(value: unknown, options: PlanOptions = {}): Plan {
-  const spec = parseSpec(value);
+  const given = options.weights ?? (value instanceof ModelWithWeights ? value.weights : undefined);
+  const spec = parseSpec(value instanceof ModelWithWeights ? value.spec : value);
   const inputShape = [...spec.input.shape];
   if (options.batch !== undefined) {
     if (!Number.isInteger(options.batch) || options.batch < 1) throw new SpecError(`--batch must be a positive integer, got ${options.batch}`, undefined, 'batch');
@@ -93,16 +112,43 @@ export function buildPlan(value: unknown, options: PlanOptions = {}): Plan {
   const last = outputs.get(layers[layers.length - 1].layer.id)!;
   const totals = computeTotals(nodes, inputShape, last.ref);
   const budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
-  const need = totals.paramBytes + totals.activationBytes + byteSize(inputShape);
+  // Backends free each tensor after its last reader, so what a run holds is the weights plus the
+  // live-activation peak, not the sum of every activation.
+  const need = totals.paramBytes + totals.peakBytes;
   if (need > budget) {
     throw new SpecError(
-      `model "${spec.name}" needs about ${gib(need)} (weights ${gib(totals.paramBytes)} + activations ${gib(totals.activationBytes + byteSize(inputShape))}) ` +
+      `model "${spec.name}" needs about ${gib(need)} (weights ${gib(totals.paramBytes)} + peak live activations ${gib(totals.peakBytes)}) ` +
         `which exceeds the memory budget of ${gib(budget)}; reduce the batch or input size, or raise the budget (--memory-budget)`,
       undefined,
       'input.shape',
     );
   }
-  return { spec, inputShape, nodes, output: last.ref, outputShape: last.shape, seed: spec.seed ?? 0, totals };
+  if (given) checkGivenWeights(nodes, given);
+  // The plan's spec is the one that ran: with --batch, its input shape says so, so the spec
+  // embedded in a report reproduces the report.
+  const ran = options.batch === undefined ? spec : { ...spec, input: { ...spec.input, shape: [...inputShape] } };
+  return { spec: ran, inputShape, nodes, output: last.ref, outputShape: last.shape, seed: spec.seed ?? 0, totals, weights: given ?? null };
+}
+
+/** Given weights must cover every node that declares any, each with its declared size. */
+function checkGivenWeights(nodes: PlanNode[], given: ReadonlyMap<string, readonly Float32Array[]>): void {
+  const ids = new Set(nodes.map((n) => n.id));
+  for (const id of given.keys()) {
+    if (!ids.has(id)) throw new SpecError(`weights are given for "${id}", which is not an op of the model`, id, 'weights');
+  }
+  for (const n of nodes) {
+    if (n.weights.length === 0) continue;
+    const ws = given.get(n.id);
+    const names = n.weights.map((w) => w.name).join(', ');
+    if (!ws || ws.length !== n.weights.length) {
+      throw new SpecError(`layer "${n.id}": ${n.op} needs ${n.weights.length} weight tensor(s) (${names}), ${ws ? `${ws.length} are given` : 'none are given'}`, n.layer, 'weights');
+    }
+    n.weights.forEach((decl, i) => {
+      if (ws[i].length !== numel(decl.shape)) {
+        throw new SpecError(`layer "${n.id}": ${decl.name} ${shapeText(decl.shape)} needs ${numel(decl.shape)} values, the given tensor has ${ws[i].length}`, n.layer, 'weights');
+      }
+    });
+  }
 }
 
 function gib(bytes: number): string {
@@ -152,7 +198,7 @@ function orderLayers(layers: LayerSpec[]): OrderedLayer[] {
   return topologicalOrder(resolved);
 }
 
-/** Kahn's algorithm, keeping file order among ready layers; reports a cycle by its path. */
+/** Depth-first topological order that keeps file order where it can; reports a cycle by its path. */
 function topologicalOrder(layers: OrderedLayer[]): OrderedLayer[] {
   const byId = new Map(layers.map((l) => [l.layer.id, l]));
   const state = new Map<string, 'visiting' | 'done'>();

@@ -13,6 +13,7 @@
  */
 import {
   AttributeType,
+  DataLocation,
   DataType,
   encodeModel,
   type Attribute,
@@ -40,13 +41,40 @@ export type AttrValue =
   | { type: 'ints'; value: number[] }
   | { type: 'float'; value: number }
   | { type: 'floats'; value: number[] }
-  | { type: 'string'; value: string };
+  | { type: 'string'; value: string }
+  | { type: 'tensor'; value: TensorProto };
 
 export const int = (value: number): AttrValue => ({ type: 'int', value });
 export const ints = (value: readonly number[]): AttrValue => ({ type: 'ints', value: [...value] });
 export const float = (value: number): AttrValue => ({ type: 'float', value });
 export const floats = (value: readonly number[]): AttrValue => ({ type: 'floats', value: [...value] });
 export const string = (value: string): AttrValue => ({ type: 'string', value });
+/** A tensor attribute (Constant's `value`), made with floatTensor / int64Tensor. */
+export const tensor = (value: TensorProto): AttrValue => ({ type: 'tensor', value });
+
+export function floatTensor(data: Float32Array, dims: readonly number[]): TensorProto {
+  checkCount('tensor', dims, data.length);
+  return { dims: [...dims], data_type: DataType.FLOAT, raw_data: float32Bytes(data) };
+}
+
+export function int64Tensor(data: readonly number[], dims: readonly number[] = [data.length]): TensorProto {
+  checkCount('tensor', dims, data.length);
+  return { dims: [...dims], data_type: DataType.INT64, raw_data: int64Bytes(data) };
+}
+
+function checkCount(what: string, dims: readonly number[], count: number): void {
+  const want = dims.reduce((a, b) => a * b, 1);
+  if (want !== count) throw new Error(`${what}: dims [${dims.join(', ')}] need ${want} values, got ${count}`);
+}
+
+/** An ONNX model whose float initializers live in a side file (TensorProto data_location EXTERNAL). */
+export interface ExternalModel {
+  /** The .onnx file. */
+  model: Uint8Array;
+  /** The side file's bytes, to be written at `location` relative to the model file. */
+  data: Uint8Array;
+  location: string;
+}
 
 /** A dimension: a size, or a name for a size fixed only at run time (e.g. "N"). */
 export type Dim = number | string;
@@ -104,6 +132,8 @@ function attribute(name: string, a: AttrValue): Attribute {
       return { name, type: AttributeType.FLOATS, floats: a.value };
     case 'string':
       return { name, type: AttributeType.STRING, s: new TextEncoder().encode(a.value) };
+    case 'tensor':
+      return { name, type: AttributeType.TENSOR, t: a.value };
   }
 }
 
@@ -133,8 +163,7 @@ export class OnnxGraphBuilder {
   /** A float32 constant (a weight), stored inline as raw little-endian bytes. */
   initializer(name: string, data: Float32Array, dims: readonly number[]): string {
     this.define(name, 'initializer');
-    const count = dims.reduce((a, b) => a * b, 1);
-    if (count !== data.length) throw new Error(`initializer "${name}": dims [${dims.join(', ')}] need ${count} values, got ${data.length}`);
+    checkCount(`initializer "${name}"`, dims, data.length);
     this.initializers.push({ name, dims: [...dims], data_type: DataType.FLOAT, raw_data: float32Bytes(data) });
     return name;
   }
@@ -142,8 +171,7 @@ export class OnnxGraphBuilder {
   /** An int64 constant, for inputs that ONNX types as int64 (Reshape's shape, Pad's pads, ...). */
   int64Initializer(name: string, data: readonly number[], dims: readonly number[] = [data.length]): string {
     this.define(name, 'initializer');
-    const count = dims.reduce((a, b) => a * b, 1);
-    if (count !== data.length) throw new Error(`initializer "${name}": dims [${dims.join(', ')}] need ${count} values, got ${data.length}`);
+    checkCount(`initializer "${name}"`, dims, data.length);
     this.initializers.push({ name, dims: [...dims], data_type: DataType.INT64, raw_data: int64Bytes(data) });
     return name;
   }
@@ -198,5 +226,41 @@ export class OnnxGraphBuilder {
   /** The ONNX file bytes. */
   build(options: BuildOptions = {}): Uint8Array {
     return encodeModel(this.toModel(options));
+  }
+
+  /**
+   * The model with every float initializer of at least `minBytes` moved to one side file named
+   * `location` (relative to the model's folder), each at a 64-byte aligned offset as ONNX's own
+   * writer does. The .onnx file then holds only the graph and small constants.
+   */
+  buildExternal(location: string, options: BuildOptions & { minBytes?: number } = {}): ExternalModel {
+    const model = this.toModel(options);
+    const minBytes = options.minBytes ?? 0;
+    const chunks: Uint8Array[] = [];
+    let offset = 0;
+    model.graph.initializer = model.graph.initializer!.map((t) => {
+      if (t.data_type !== DataType.FLOAT || !t.raw_data || t.raw_data.length < minBytes) return t;
+      const start = Math.ceil(offset / 64) * 64;
+      if (start > offset) chunks.push(new Uint8Array(start - offset));
+      chunks.push(t.raw_data);
+      offset = start + t.raw_data.length;
+      const { raw_data, ...rest } = t;
+      return {
+        ...rest,
+        data_location: DataLocation.EXTERNAL,
+        external_data: [
+          { key: 'location', value: location },
+          { key: 'offset', value: String(start) },
+          { key: 'length', value: String(raw_data.length) },
+        ],
+      };
+    });
+    const data = new Uint8Array(offset);
+    let at = 0;
+    for (const c of chunks) {
+      data.set(c, at);
+      at += c.length;
+    }
+    return { model: encodeModel(model), data, location };
   }
 }

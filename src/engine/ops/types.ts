@@ -56,6 +56,96 @@ export interface CpuKernel<A> {
 }
 
 /**
+ * The device limits a WebGPU kernel plans within (the values the device was created with: the
+ * adapter's maxima). Compatibility-mode adapters (OpenGL ES) may allow as few as 4 storage buffers
+ * per shader stage, 128 invocations and 16 KiB of workgroup memory per workgroup.
+ */
+export interface GpuLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxStorageBuffersPerShaderStage: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupSizeX: number;
+  maxComputeWorkgroupSizeY: number;
+  maxComputeWorkgroupsPerDimension: number;
+  minStorageBufferOffsetAlignment: number;
+}
+
+/** A buffer a dispatch binds: an op input or weight (by index), the op's output, or a scratch buffer. */
+export type GpuBufferRef = { input: number } | { weight: number } | { output: true } | { scratch: number };
+
+export interface GpuBinding {
+  buffer: GpuBufferRef;
+  /** Bytes; a multiple of limits.minStorageBufferOffsetAlignment. Default 0. */
+  offset?: number;
+  /** Bytes; default: the tensor's size minus `offset` (not the whole, possibly larger, pooled buffer). */
+  size?: number;
+  /**
+   * `read` binds as `var<storage, read>`, `read_write` as `var<storage, read_write>`; the WGSL must
+   * declare the same. Default: inputs and weights `read`, output and scratch `read_write`.
+   */
+  access?: 'read' | 'read_write';
+}
+
+/** One 4-byte member of a dispatch's uniform struct, in declaration order: [name, type, value]. */
+export type UniformField = [name: string, type: 'i32' | 'u32' | 'f32', value: number];
+
+export interface GpuDispatch {
+  /**
+   * A WGSL compute shader with entry point `main`. `@group(0) @binding(i)` is `bindings[i]`; when
+   * `uniforms` is given, binding `bindings.length` is a uniform buffer holding them (declare it with
+   * `uniformsWgsl()` from kernels/wgsl/). Pipelines are cached by this text: keep shapes in uniforms
+   * and only structural choices (tile sizes, vec4 paths, epilogue) in the source, so convolutions of
+   * different shapes share one compiled pipeline.
+   */
+  code: string;
+  bindings: GpuBinding[];
+  uniforms?: UniformField[];
+  /** Workgroup counts; each at most limits.maxComputeWorkgroupsPerDimension (see gridFor()). */
+  workgroups: [number, number, number];
+}
+
+/** What a kernel needs to plan one use of its op; all known at prepare time. */
+export interface GpuPlanArgs<A> {
+  attrs: A;
+  inShapes: Shape[];
+  outShape: Shape;
+  /** In the order `resolve` declared them. */
+  weightShapes: Shape[];
+  limits: GpuLimits;
+  seed: number;
+  /**
+   * Only for kernels with `fusesActivation`: a WGSL expression in `x` (an f32) to apply to every
+   * output value before it is stored, taken from the element-wise op that follows.
+   */
+  activation?: string;
+}
+
+export interface GpuOpPlan {
+  /** Run in order; each sees the writes of the one before. */
+  dispatches: GpuDispatch[];
+  /** Sizes in bytes of scratch buffers the dispatches bind as `{ scratch: i }`; contents undefined on entry. */
+  scratch?: number[];
+}
+
+/**
+ * An op's WebGPU implementation (ops/<op>/wgsl.ts). `plan` runs once per op at prepare time; its
+ * dispatches, bind groups and uniform buffers are created then and replayed on every forward.
+ * Must agree with the CPU kernel to the tolerance test/ops.data.test.ts states.
+ */
+export interface WebGpuKernel<A> {
+  plan(args: GpuPlanArgs<A>): GpuOpPlan;
+  /**
+   * Element-wise activations only: the op as a WGSL expression in `x` (e.g. `max(x, 0.0)`), so a
+   * producer with `fusesActivation` can apply it in its epilogue instead of a separate dispatch.
+   */
+  activation?: string;
+  /** The kernel honours `GpuPlanArgs.activation` (conv2d, linear): the backend may fuse a following activation. */
+  fusesActivation?: boolean;
+}
+
+/**
  * One op = one module: its parameter rules, shape rule, weights, counts and kernels. Registered
  * in ops/registry.ts. Attributes must be plain data: they travel to worker threads.
  */
@@ -69,4 +159,6 @@ export interface OpDef<A = any> {
   /** Validates params against the input shapes and derives everything else. Throws SpecError. */
   resolve(p: ParamReader, inShapes: Shape[]): Resolved<A>;
   cpu: CpuKernel<A>;
+  /** Absent: the op has no WGSL kernel yet and the WebGPU backend refuses plans that use it. */
+  webgpu?: WebGpuKernel<A>;
 }

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { LayerRow, Report } from '../../shared/report.ts';
 import { bytes, exact, ms, shapeX, sig, siUnit, siWord } from './format.ts';
 import { CLIENT_SCRIPT } from './html-client.ts';
@@ -31,10 +29,17 @@ export function jsonForScript(value: unknown): string {
 
 let echartsCache: string | undefined;
 
+/**
+ * Node's modules are fetched at call time, not imported: this file is also bundled into the
+ * browser Worker, which renders HTML with a `readEcharts` of its own.
+ */
 export function readEchartsFromNodeModules(): string {
   if (echartsCache === undefined) {
-    const path = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
-    echartsCache = readFileSync(path, 'utf8');
+    const node = (globalThis as { process?: typeof process }).process;
+    if (!node?.getBuiltinModule) throw new Error('no file system to read echarts.min.js from: pass readEcharts');
+    const { createRequire } = node.getBuiltinModule('node:module');
+    const { readFileSync } = node.getBuiltinModule('node:fs');
+    echartsCache = readFileSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), 'utf8');
   }
   return echartsCache;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { REPORT_SCHEMA, type Report } from '../../shared/report.ts';
-import { SPEC_FORMAT } from '../../shared/spec.ts';
+import { reportSchema } from '../../shared/report-schema.ts';
 
 /** A report file that cannot be read: not JSON, another schema, or a field of the wrong kind. */
 export class ReportError extends Error {
@@ -15,84 +15,7 @@ export function toJson(report: Report): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
-const count = z.number().int().min(0);
-const nonNegative = z.number().min(0);
-const shape = z.array(z.number().int().min(0));
-const timeStats = z.looseObject({ median: nonNegative, p10: nonNegative, p90: nonNegative });
-const paramValue = z.union([z.number(), z.boolean(), z.string(), z.array(z.number()), z.null()]);
-
-// Objects are loose so that fields added later within v1 survive a read-and-rewrite. The spec is
-// checked for structure only: its meaning was validated when the report was made.
-const specSchema = z.looseObject({
-  format: z.literal(SPEC_FORMAT),
-  name: z.string(),
-  input: z.looseObject({ shape }),
-  seed: z.number().int().optional(),
-  layers: z.array(
-    z.looseObject({
-      id: z.string(),
-      op: z.string().optional(),
-      block: z.string().optional(),
-      params: z.record(z.string(), paramValue).optional(),
-      inputs: z.array(z.string()).optional(),
-    }),
-  ),
-});
-
-const layerSchema = z.looseObject({
-  id: z.string().min(1),
-  layer: z.string().min(1),
-  op: z.string().min(1),
-  block: z.string().nullable(),
-  inputs: z.array(z.string()).optional(),
-  input_shapes: z.array(shape),
-  output_shape: shape,
-  params: count,
-  buffers: count,
-  macs: count,
-  flops: count,
-  formula: z.string(),
-  output_bytes: count,
-  bytes_moved: count,
-  time_ms: timeStats.nullable(),
-  gflops_per_s: nonNegative.nullable(),
-  arithmetic_intensity: nonNegative,
-});
-
-const reportSchema = z.looseObject({
-  schema: z.literal(REPORT_SCHEMA),
-  created: z.string(),
-  model: z.looseObject({ name: z.string(), input_shape: shape, output_shape: shape, spec: specSchema }),
-  backend: z
-    .looseObject({
-      name: z.string(),
-      adapter: z.string(),
-      timing: z.string(),
-      threads: z.number().int().positive().optional(),
-      warmup: count.optional(),
-      repeat: z.number().int().positive().optional(),
-      fallbacks: z.array(z.string()).optional(),
-      first_run_ms: nonNegative.optional(),
-      e2e_ms: timeStats.optional(),
-    })
-    .nullable(),
-  totals: z.looseObject({
-    params: count,
-    buffers: count,
-    macs: count,
-    flops: count,
-    param_bytes: count,
-    activation_bytes: count,
-    peak_bytes: count,
-    time_ms: nonNegative.nullable(),
-  }),
-  layers: z.array(layerSchema),
-  environment: z.looseObject({ app_version: z.string(), node: z.string(), platform: z.string(), cpu: z.string() }),
-});
-
-// Fails to compile when the schema and the Report type drift apart.
-const _sameShape: (parsed: z.infer<typeof reportSchema>) => Report = (parsed) => parsed;
-void _sameShape;
+// The schema lives in src/shared so the renderer and Electron main validate with the same one.
 
 /** Reads a report file's text; throws ReportError naming the field (and layer) that is wrong. */
 export function parseReport(text: string): Report {

@@ -4,93 +4,269 @@ import { INPUT, type Plan, type PlanNode } from '../../graph/plan.ts';
 import { getOp } from '../../ops/registry.ts';
 import { numel } from '../../tensor.ts';
 import type { Backend, BackendOptions, BackendProvider, ForwardHooks, PreparedModel } from '../types.ts';
-import { WorkerPool } from './pool.ts';
+import { assignSlots } from '../liveness.ts';
+import { Arena } from './arena.ts';
+import { nextChunk, WorkerPool, type JobSpec } from './pool.ts';
 import { kernelArgs, nodeSeed, unitsOf } from './reference.ts';
+import { WASM_KERNELS } from './wasm/kernels.ts';
+import { instantiateKernels, loadKernelModule, WasmUnavailable, type KernelExports, type WasmModule } from './wasm/module.ts';
+import type { WasmKernel } from './wasm/types.ts';
 
 /** Below this many FLOPs (or output elements) an op runs inline: a worker round trip costs more. */
 const PARALLEL_MIN_WORK = 200_000;
 
-function shared(n: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+/** `wasm`: the WebAssembly SIMD kernels where an op has one; `js`: the TypeScript kernels only; `auto`: wasm when it loads. */
+export type CpuKernels = 'auto' | 'wasm' | 'js';
+
+export interface CpuBackendOptions {
+  threads?: number;
+  /** Ops with less work than this run on the calling thread alone; tests set 0 to force every op through the pool. */
+  minParallelWork?: number;
+  kernels?: CpuKernels;
+}
+
+/** A tensor in the arena: its byte offset for the WebAssembly kernels, a view for the TypeScript ones. */
+interface Placed {
+  off: number;
+  view: Float32Array;
+}
+
+/** A node bound to its tensors, ready to run again and again. */
+interface BoundOp {
+  run(): void;
+  /** Forgets the job the workers hold for it. */
+  release(): void;
+}
+
+/** How one node runs, decided once: its WebAssembly kernel (or null) and its weights as that kernel wants them. */
+interface NodeExec {
+  node: PlanNode;
+  wasm: WasmKernel<unknown> | null;
+  weights: Placed[];
 }
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly adapter: string;
   readonly timing = 'host wall clock (performance.now) around each op, worker threads included';
+  readonly fallbacks: string[] = [];
+  /** Which kernels run: `wasm` (where an op has one, TypeScript elsewhere) or `js`. */
+  readonly kernels: 'wasm' | 'js';
+  /** All tensors of this backend live here, shared with every worker. */
+  readonly arena = new Arena();
   private readonly pool: WorkerPool | null;
+  private readonly exports: KernelExports | null;
+  /** Per thread (0: the calling thread), the WebAssembly kernels' scratch block. */
+  private scratch: { off: number; bytes: number }[] = [];
 
   constructor(
     readonly threads: number,
     /** Ops with less work than this run inline; tests set 0 to force every op through the pool. */
     private readonly minParallelWork = PARALLEL_MIN_WORK,
+    /** The compiled WebAssembly kernels; null runs the TypeScript kernels only. */
+    module: WasmModule | null = null,
+    /** Why the WebAssembly kernels are not used, when they were wanted. */
+    whyNot?: string,
   ) {
-    this.pool = threads > 1 ? new WorkerPool(threads) : null;
+    this.exports = module ? instantiateKernels(module, this.arena.memory) : null;
+    this.kernels = module ? 'wasm' : 'js';
+    this.pool = threads > 1 ? new WorkerPool(threads - 1, { memory: this.arena.memory, module }) : null;
     const model = cpus()[0]?.model?.trim() || 'unknown CPU';
-    this.adapter = `${model}, ${threads} thread${threads === 1 ? '' : 's'}`;
+    const kernels = module ? 'WebAssembly SIMD kernels' : `TypeScript kernels${whyNot ? ` (WebAssembly kernels unavailable: ${whyNot})` : ''}`;
+    this.adapter = `${model}, ${threads} thread${threads === 1 ? '' : 's'}, ${kernels}`;
+    if (whyNot) this.fallbacks.push(`cpu WebAssembly kernels: ${whyNot}`);
   }
 
-  async runNode(node: PlanNode, inputs: Float32Array[], weights: Float32Array[], out: Float32Array, modelSeed: number): Promise<void> {
-    const units = unitsOf(node);
-    const work = Math.max(node.counts.flops, numel(node.outShape));
-    if (this.pool && units > 1 && work >= this.minParallelWork) {
-      await this.pool.run(
-        { op: node.op, node: node.id, attrs: node.attrs, inShapes: node.inShapes, outShape: node.outShape, inputs, weights, out, seed: nodeSeed(modelSeed, node.id) },
-        units,
-      );
-    } else {
-      try {
-        getOp(node.op)!.cpu.run(kernelArgs(node, inputs, weights, out, modelSeed), 0, units);
-      } catch (err) {
-        throw new EngineError(`op "${node.id}" (${node.op}) failed on the CPU: ${(err as Error).message}`, node.id);
-      }
+  /** Loads (compiling at first use) the WebAssembly kernels unless `kernels` is `js`. */
+  static async create(options: CpuBackendOptions = {}): Promise<CpuBackend> {
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) throw new EngineError(`threads must be a positive integer, got ${threads}`);
+    const kernels = options.kernels ?? 'auto';
+    if (kernels === 'js') return new CpuBackend(threads, options.minParallelWork);
+    try {
+      return new CpuBackend(threads, options.minParallelWork, await loadKernelModule());
+    } catch (err) {
+      if (kernels === 'wasm' || !(err instanceof WasmUnavailable)) throw err;
+      return new CpuBackend(threads, options.minParallelWork, null, err.message);
     }
+  }
+
+  private wasmKernelFor(node: PlanNode): WasmKernel<unknown> | null {
+    if (!this.exports) return null;
+    const kernel = WASM_KERNELS.get(node.op);
+    if (!kernel) return null;
+    return kernel.accepts?.({ attrs: node.attrs, inShapes: node.inShapes, outShape: node.outShape }) === false ? null : kernel;
+  }
+
+  private place(data: Float32Array, owned: number[]): Placed {
+    const off = this.arena.place(data);
+    owned.push(off);
+    return { off, view: this.arena.f32(off, data.length) };
+  }
+
+  private execFor(node: PlanNode, weights: Float32Array[], owned: number[]): NodeExec {
+    const wasm = this.wasmKernelFor(node);
+    const arrays = wasm?.pack ? wasm.pack(node.attrs, weights) : weights;
+    return { node, wasm, weights: arrays.map((a) => this.place(a, owned)) };
+  }
+
+  /** Makes every thread's scratch block at least `bytes` long; only between ops. */
+  private ensureScratch(bytes: number): void {
+    if (bytes === 0 || (this.scratch.length === this.threads && this.scratch.every((s) => s.bytes >= bytes))) return;
+    for (const s of this.scratch) this.arena.release(s.off);
+    const size = Math.max(bytes, ...this.scratch.map((s) => s.bytes));
+    this.scratch = Array.from({ length: this.threads }, () => ({ off: this.arena.alloc(size), bytes: size }));
+  }
+
+  private scratchNeed(exec: NodeExec): number {
+    if (!exec.wasm?.scratchBytes) return 0;
+    const { attrs, inShapes, outShape } = exec.node;
+    return Math.max(exec.wasm.scratchBytes({ attrs, inShapes, outShape, threads: this.threads }), exec.wasm.scratchBytes({ attrs, inShapes, outShape, threads: 1 }));
+  }
+
+  /**
+   * Binds a node to its tensors: decides once whether it splits across threads and how, and
+   * registers its job with the workers, so that each run only flips a few shared-memory words.
+   */
+  private bind(exec: NodeExec, inputs: Placed[], out: Placed, modelSeed: number): BoundOp {
+    const { node } = exec;
+    const seed = nodeSeed(modelSeed, node.id);
+    const big = this.pool !== null && Math.max(node.counts.flops, numel(node.outShape)) >= this.minParallelWork;
+    const base = { op: node.op, node: node.id, attrs: node.attrs, inShapes: node.inShapes, outShape: node.outShape, seed };
+    let compute: (start: number, end: number) => void;
+    let spec: JobSpec;
+    let units: number;
+    if (exec.wasm) {
+      const kernel = exec.wasm;
+      const threads = big ? this.threads : 1;
+      units = Math.max(1, kernel.units({ attrs: node.attrs, inShapes: node.inShapes, outShape: node.outShape, threads }));
+      const wasmSpec = { ...base, kind: 'wasm' as const, x: inputs.map((p) => p.off), w: exec.weights.map((p) => p.off), y: out.off, threads };
+      compute = (start, end) => kernel.run(this.exports!, { ...wasmSpec, scratch: this.scratch[0]?.off ?? 0 }, start, end);
+      spec = wasmSpec;
+    } else {
+      units = unitsOf(node);
+      const views = { inputs: inputs.map((p) => p.view), weights: exec.weights.map((p) => p.view), out: out.view };
+      const args = kernelArgs(node, views.inputs, views.weights, views.out, modelSeed);
+      const cpu = getOp(node.op)!.cpu;
+      compute = (start, end) => cpu.run(args, start, end);
+      spec = { ...base, kind: 'js', ...views };
+    }
+    const workers = big ? Math.min(units, this.threads) - 1 : 0;
+    const pool = workers > 0 ? this.pool : null;
+    const job = pool ? pool.register(spec) : 0;
+    // A few chunks per thread: small enough to even out a thread that another process slows down,
+    // large enough that taking one costs nothing next to its work.
+    const chunk = Math.max(1, Math.floor(units / (4 * this.threads)));
+    return {
+      run: () => {
+        let failure: unknown = null;
+        const guard = (start: number, end: number) => {
+          try {
+            compute(start, end);
+          } catch (err) {
+            failure ??= new EngineError(`op "${node.id}" (${node.op}) failed on the CPU: ${(err as Error).message}`, node.id);
+          }
+        };
+        if (!pool) {
+          guard(0, units);
+          if (failure) throw failure;
+          return;
+        }
+        pool.start(job, workers, units, chunk, Array.from({ length: workers }, (_, i) => this.scratch[i + 1]?.off ?? 0));
+        // The calling thread takes chunks too, until none is left.
+        for (let r = nextChunk(pool.counter, units, chunk); r && !failure; r = nextChunk(pool.counter, units, chunk)) guard(r[0], r[1]);
+        // Never return (or let the buffers be reused) while a worker may still be writing.
+        try {
+          pool.wait();
+        } catch (err) {
+          failure ??= err;
+        }
+        if (failure) throw failure;
+      },
+      release: () => {
+        if (pool) pool.unregister(job);
+      },
+    };
   }
 
   async runOp(node: PlanNode, inputs: Float32Array[], weights: Float32Array[], seed: number): Promise<Float32Array> {
-    const toShared = (a: Float32Array) => {
-      const s = shared(a.length);
-      s.set(a);
-      return s;
-    };
-    const out = shared(numel(node.outShape));
-    await this.runNode(node, inputs.map(toShared), weights.map(toShared), out, seed);
-    return Float32Array.from(out);
+    const owned: number[] = [];
+    try {
+      const exec = this.execFor(node, weights, owned);
+      const x = inputs.map((a) => this.place(a, owned));
+      const n = numel(node.outShape);
+      const yOff = this.arena.alloc(n * 4);
+      owned.push(yOff);
+      const y = { off: yOff, view: this.arena.f32(yOff, n) };
+      this.ensureScratch(this.scratchNeed(exec));
+      const op = this.bind(exec, x, y, seed);
+      try {
+        op.run();
+      } finally {
+        op.release();
+      }
+      return y.view.slice();
+    } finally {
+      for (const off of owned) this.arena.release(off);
+    }
   }
 
   async prepare(plan: Plan, weights: Map<string, Float32Array[]>): Promise<PreparedModel> {
-    const placedWeights = new Map<string, Float32Array[]>();
-    for (const node of plan.nodes) {
-      placedWeights.set(
-        node.id,
-        (weights.get(node.id) ?? []).map((w) => {
-          const s = shared(w.length);
-          s.set(w);
-          return s;
-        }),
-      );
+    const owned: number[] = [];
+    try {
+      const execs = plan.nodes.map((node) => this.execFor(node, weights.get(node.id) ?? [], owned));
+      const tensors = this.placeTensors(plan, owned);
+      this.ensureScratch(Math.max(0, ...execs.map((e) => this.scratchNeed(e))));
+      const ops = execs.map((e) => this.bind(e, e.node.inputs.map((ref) => tensors.get(ref)!), tensors.get(e.node.id)!, plan.seed));
+      let disposed = false;
+      return {
+        forward: async (input, hooks: ForwardHooks = {}) => {
+          if (disposed) throw new EngineError('forward() on a disposed model');
+          tensors.get(INPUT)!.view.set(input);
+          let yielded = performance.now();
+          for (let i = 0; i < ops.length; i++) {
+            // The ops run synchronously; a long forward still lets the event loop see a cancellation.
+            if (performance.now() - yielded > 50) {
+              await new Promise((resolve) => setImmediate(resolve));
+              yielded = performance.now();
+            }
+            if (hooks.signal?.aborted) throw new CancelledError();
+            const t0 = performance.now();
+            ops[i].run();
+            hooks.onNode?.(i, execs[i].node, performance.now() - t0);
+          }
+          return tensors.get(plan.output)!.view.slice();
+        },
+        dispose: async () => {
+          if (disposed) return;
+          disposed = true;
+          for (const op of ops) op.release();
+          for (const off of owned) this.arena.release(off);
+        },
+      };
+    } catch (err) {
+      for (const off of owned) this.arena.release(off);
+      throw err;
     }
-    const buffers = assignBuffers(plan);
-    return {
-      forward: async (input, hooks: ForwardHooks = {}) => {
-        const tensors = new Map<string, Float32Array>();
-        const inView = buffers.get(INPUT)!;
-        inView.set(input);
-        tensors.set(INPUT, inView);
-        for (let i = 0; i < plan.nodes.length; i++) {
-          if (hooks.signal?.aborted) throw new CancelledError();
-          const node = plan.nodes[i];
-          const out = buffers.get(node.id)!;
-          const ins = node.inputs.map((ref) => tensors.get(ref)!);
-          const t0 = performance.now();
-          await this.runNode(node, ins, placedWeights.get(node.id)!, out, plan.seed);
-          hooks.onNode?.(i, node, performance.now() - t0);
-          tensors.set(node.id, out);
-        }
-        return Float32Array.from(tensors.get(plan.output)!);
-      },
-      dispose: async () => {},
+  }
+
+  /** Places every activation in the arena, reusing slots by liveness (see liveness.ts). */
+  private placeTensors(plan: Plan, owned: number[]): Map<string, Placed> {
+    const steps = plan.nodes.map((n) => ({ id: n.id, bytes: numel(n.outShape) * 4, inputs: n.inputs }));
+    const { slotOf, slotBytes } = assignSlots({ id: INPUT, bytes: numel(plan.inputShape) * 4 }, steps, plan.output);
+    const slots = slotBytes.map((bytes) => {
+      const off = this.arena.alloc(bytes);
+      owned.push(off);
+      return off;
+    });
+    const tensors = new Map<string, Placed>();
+    const put = (id: string, shape: number[]) => {
+      const off = slots[slotOf.get(id)!];
+      tensors.set(id, { off, view: this.arena.f32(off, numel(shape)) });
     };
+    put(INPUT, plan.inputShape);
+    for (const n of plan.nodes) put(n.id, n.outShape);
+    return tensors;
   }
 
   async dispose(): Promise<void> {
@@ -98,43 +274,10 @@ export class CpuBackend implements Backend {
   }
 }
 
-/**
- * Gives every tensor a view on shared memory, reusing a buffer once the tensor it held has been
- * read for the last time, so memory follows the plan's live-tensor peak rather than the sum of
- * all activations. A node never writes into a buffer one of its own inputs uses.
- */
-function assignBuffers(plan: Plan): Map<string, Float32Array> {
-  const lastUse = new Map<string, number>();
-  plan.nodes.forEach((n, i) => n.inputs.forEach((ref) => lastUse.set(ref, i)));
-  lastUse.set(plan.output, Infinity);
-  const free: SharedArrayBuffer[] = [];
-  const owner = new Map<string, SharedArrayBuffer>();
-  const views = new Map<string, Float32Array>();
-  const take = (id: string, n: number) => {
-    const bytes = Math.max(4, n * 4);
-    let best = -1;
-    for (let i = 0; i < free.length; i++) {
-      if (free[i].byteLength >= bytes && (best < 0 || free[i].byteLength < free[best].byteLength)) best = i;
-    }
-    const buf = best >= 0 ? free.splice(best, 1)[0] : new SharedArrayBuffer(bytes);
-    owner.set(id, buf);
-    views.set(id, new Float32Array(buf, 0, n));
-  };
-  take(INPUT, numel(plan.inputShape));
-  plan.nodes.forEach((node, i) => {
-    take(node.id, numel(node.outShape));
-    for (const ref of new Set(node.inputs)) if (lastUse.get(ref) === i) free.push(owner.get(ref)!);
-    if (!lastUse.has(node.id)) free.push(owner.get(node.id)!);
-  });
-  return views;
-}
-
 export const cpuProvider: BackendProvider = {
   name: 'cpu',
   priority: 0,
   async create(options: BackendOptions) {
-    const threads = options.threads ?? availableParallelism();
-    if (!Number.isInteger(threads) || threads < 1) throw new EngineError(`threads must be a positive integer, got ${threads}`);
-    return new CpuBackend(threads);
+    return CpuBackend.create({ threads: options.threads });
   },
 };

@@ -1,5 +1,6 @@
 import { planes, resolvePool2d, windowWork, type Pool2dAttrs } from '../pool2d.ts';
 import type { KernelArgs, OpDef } from '../types.ts';
+import { avgPool2dWgsl } from './wgsl.ts';
 
 export interface AvgPool2dAttrs extends Pool2dAttrs {
   countIncludePad: boolean;
@@ -32,6 +33,7 @@ export const avgPool2d: OpDef<AvgPool2dAttrs> = {
     };
   },
   cpu: { units: planes, run: avgPool },
+  webgpu: avgPool2dWgsl,
 };
 
 function avgPool(args: KernelArgs<AvgPool2dAttrs>, start: number, end: number): void {

@@ -1,6 +1,7 @@
 import { fmt } from '../common.ts';
 import { shapeText } from '../../tensor.ts';
 import type { OpDef } from '../types.ts';
+import { batchNormWgsl } from './wgsl.ts';
 
 export interface BatchNormAttrs {
   n: number;
@@ -63,4 +64,5 @@ export const batchNorm: OpDef<BatchNormAttrs> = {
       }
     },
   },
+  webgpu: batchNormWgsl,
 };

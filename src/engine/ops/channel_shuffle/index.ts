@@ -1,5 +1,6 @@
 import { fmt, nchw } from '../common.ts';
 import type { OpDef } from '../types.ts';
+import { channelShuffleWgsl } from './wgsl.ts';
 
 export interface ChannelShuffleAttrs {
   n: number;
@@ -42,4 +43,5 @@ export const channelShuffle: OpDef<ChannelShuffleAttrs> = {
       }
     },
   },
+  webgpu: channelShuffleWgsl,
 };

@@ -1,6 +1,7 @@
 import { numel, shapeText } from '../../tensor.ts';
 import { fmt } from '../common.ts';
 import type { OpDef } from '../types.ts';
+import { concatWgsl } from './wgsl.ts';
 
 export interface ConcatAttrs {
   axis: number;
@@ -74,4 +75,5 @@ export const concat: OpDef<ConcatAttrs> = {
       }
     },
   },
+  webgpu: concatWgsl,
 };

@@ -2,6 +2,7 @@ import type { Pads, Pair } from '../../params.ts';
 import { fmt, nchw, windowOutputs } from '../common.ts';
 import type { OpDef } from '../types.ts';
 import { conv2dCpu } from './cpu.ts';
+import { conv2dWgsl } from './wgsl.ts';
 
 export interface Conv2dAttrs {
   n: number;
@@ -62,4 +63,5 @@ export const conv2d: OpDef<Conv2dAttrs> = {
     };
   },
   cpu: conv2dCpu,
+  webgpu: conv2dWgsl,
 };

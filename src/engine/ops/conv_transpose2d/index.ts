@@ -2,6 +2,7 @@ import type { Pads, Pair } from '../../params.ts';
 import { fmt, nchw } from '../common.ts';
 import type { OpDef } from '../types.ts';
 import { convTranspose2dCpu } from './cpu.ts';
+import { convTranspose2dWgsl } from './wgsl.ts';
 
 export interface ConvTranspose2dAttrs {
   n: number;
@@ -90,4 +91,5 @@ export const convTranspose2d: OpDef<ConvTranspose2dAttrs> = {
     };
   },
   cpu: convTranspose2dCpu,
+  webgpu: convTranspose2dWgsl,
 };

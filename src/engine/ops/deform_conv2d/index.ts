@@ -3,6 +3,7 @@ import { shapeText } from '../../tensor.ts';
 import { fmt, nchw, windowOutputs } from '../common.ts';
 import type { OpDef } from '../types.ts';
 import { deformConv2dCpu } from './cpu.ts';
+import { deformConv2dWgsl } from './wgsl.ts';
 
 export interface DeformConv2dAttrs {
   n: number;
@@ -103,4 +104,5 @@ export const deformConv2d: OpDef<DeformConv2dAttrs> = {
     };
   },
   cpu: deformConv2dCpu,
+  webgpu: deformConv2dWgsl,
 };

@@ -1,5 +1,6 @@
 import { numel } from '../../tensor.ts';
 import type { OpDef } from '../types.ts';
+import { dropoutWgsl } from './wgsl.ts';
 
 const CHUNK = 65536;
 
@@ -25,4 +26,5 @@ export const dropout: OpDef<{ size: number; p: number }> = {
       out.set(x.subarray(start * CHUNK, Math.min(end * CHUNK, x.length)), start * CHUNK);
     },
   },
+  webgpu: dropoutWgsl,
 };

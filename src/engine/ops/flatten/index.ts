@@ -1,5 +1,6 @@
 import { numel, shapeText } from '../../tensor.ts';
 import type { OpDef } from '../types.ts';
+import { flattenWgsl } from './wgsl.ts';
 
 const CHUNK = 65536;
 
@@ -34,4 +35,5 @@ export const flatten: OpDef<{ size: number }> = {
       out.set(x.subarray(start * CHUNK, Math.min(end * CHUNK, x.length)), start * CHUNK);
     },
   },
+  webgpu: flattenWgsl,
 };

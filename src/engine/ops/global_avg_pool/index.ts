@@ -1,5 +1,6 @@
 import { fmt, nchw } from '../common.ts';
 import type { OpDef } from '../types.ts';
+import { globalPoolWgsl } from './wgsl.ts';
 
 export interface GlobalPoolAttrs {
   n: number;
@@ -36,4 +37,5 @@ export const globalAvgPool: OpDef<GlobalPoolAttrs> = {
       }
     },
   },
+  webgpu: globalPoolWgsl('avg'),
 };

@@ -1,6 +1,7 @@
 import { fmt, nchw } from '../common.ts';
 import type { GlobalPoolAttrs } from '../global_avg_pool/index.ts';
 import type { OpDef } from '../types.ts';
+import { globalMaxPoolWgsl } from './wgsl.ts';
 
 /** Largest value of each whole (n, c) plane: NCHW -> [N, C, 1, 1]. */
 export const globalMaxPool: OpDef<GlobalPoolAttrs> = {
@@ -31,4 +32,5 @@ export const globalMaxPool: OpDef<GlobalPoolAttrs> = {
       }
     },
   },
+  webgpu: globalMaxPoolWgsl,
 };

@@ -2,6 +2,7 @@ import { shapeText } from '../../tensor.ts';
 import { fmt } from '../common.ts';
 import type { OpDef } from '../types.ts';
 import { linearCpu } from './cpu.ts';
+import { linearWgsl } from './wgsl.ts';
 
 export interface LinearAttrs {
   n: number;
@@ -47,4 +48,5 @@ export const linear: OpDef<LinearAttrs> = {
     };
   },
   cpu: linearCpu,
+  webgpu: linearWgsl,
 };

@@ -1,6 +1,7 @@
 import { fmt } from '../common.ts';
 import { numel, shapeText } from '../../tensor.ts';
 import type { CpuKernel, OpDef } from '../types.ts';
+import { lrnWgsl } from './wgsl.ts';
 
 export interface LrnAttrs {
   n: number;
@@ -52,6 +53,7 @@ export const lrn: OpDef<LrnAttrs> = {
     };
   },
   cpu: lrnCpu(),
+  webgpu: lrnWgsl,
 };
 
 function lrnCpu(): CpuKernel<LrnAttrs> {

@@ -1,5 +1,6 @@
 import { extremePool, planes, resolvePool2d, windowWork, type Pool2dAttrs } from '../pool2d.ts';
 import type { OpDef } from '../types.ts';
+import { maxPool2dWgsl } from './wgsl.ts';
 
 /** PyTorch MaxPool2d: kernel, stride (default kernel), padding, dilation, ceil_mode. */
 export const maxPool2d: OpDef<Pool2dAttrs> = {
@@ -21,4 +22,5 @@ export const maxPool2d: OpDef<Pool2dAttrs> = {
     units: planes,
     run: (args, start, end) => extremePool(args, start, end, 1),
   },
+  webgpu: maxPool2dWgsl,
 };

@@ -1,5 +1,6 @@
 import { extremePool, planes, resolvePool2d, windowWork, type Pool2dAttrs } from '../pool2d.ts';
 import type { OpDef } from '../types.ts';
+import { minPool2dWgsl } from './wgsl.ts';
 
 /** Min pooling: max pooling's rules (PyTorch has none of its own), keeping the smallest value. */
 export const minPool2d: OpDef<Pool2dAttrs> = {
@@ -21,4 +22,5 @@ export const minPool2d: OpDef<Pool2dAttrs> = {
     units: planes,
     run: (args, start, end) => extremePool(args, start, end, -1),
   },
+  webgpu: minPool2dWgsl,
 };

@@ -1,5 +1,6 @@
 import { elementwiseCounts } from '../common.ts';
 import type { OpDef } from '../types.ts';
+import { reluWgsl } from './wgsl.ts';
 
 export const relu: OpDef<{ size: number }> = {
   type: 'relu',
@@ -17,4 +18,5 @@ export const relu: OpDef<{ size: number }> = {
       for (let i = start * 65536; i < hi; i++) out[i] = x[i] > 0 ? x[i] : 0;
     },
   },
+  webgpu: reluWgsl,
 };

@@ -1,6 +1,7 @@
 import { elementwiseCounts } from '../common.ts';
 import type { OpDef } from '../types.ts';
 import { numel } from '../../tensor.ts';
+import { relu6Wgsl } from './wgsl.ts';
 
 const CHUNK = 65536;
 
@@ -21,4 +22,5 @@ export const relu6: OpDef<{ size: number }> = {
       for (let i = start * CHUNK; i < hi; i++) out[i] = Math.min(Math.max(x[i], 0), 6);
     },
   },
+  webgpu: relu6Wgsl,
 };

@@ -1,6 +1,7 @@
 import { elementwiseCounts } from '../common.ts';
 import type { OpDef } from '../types.ts';
 import { numel } from '../../tensor.ts';
+import { sigmoidWgsl } from './wgsl.ts';
 
 const CHUNK = 65536;
 
@@ -21,4 +22,5 @@ export const sigmoid: OpDef<{ size: number }> = {
       for (let i = start * CHUNK; i < hi; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
     },
   },
+  webgpu: sigmoidWgsl,
 };

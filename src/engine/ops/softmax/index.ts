@@ -1,6 +1,7 @@
 import { fmt } from '../common.ts';
 import { numel } from '../../tensor.ts';
 import type { CpuKernel, OpDef } from '../types.ts';
+import { softmaxWgsl } from './wgsl.ts';
 
 export interface SoftmaxAttrs {
   /** Product of the dims before the axis. */
@@ -39,6 +40,7 @@ export const softmax: OpDef<SoftmaxAttrs> = {
     };
   },
   cpu: softmaxCpu(),
+  webgpu: softmaxWgsl,
 };
 
 function softmaxCpu(): CpuKernel<SoftmaxAttrs> {

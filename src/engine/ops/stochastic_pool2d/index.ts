@@ -2,6 +2,7 @@ import { fmt } from '../common.ts';
 import { resolvePool2d, windowWork, type Pool2dAttrs } from '../pool2d.ts';
 import type { OpDef } from '../types.ts';
 import { stochasticPoolCpu } from './cpu.ts';
+import { stochasticPoolWgsl } from './wgsl.ts';
 
 export interface StochasticPool2dAttrs extends Pool2dAttrs {
   training: boolean;
@@ -38,4 +39,5 @@ export const stochasticPool2d: OpDef<StochasticPool2dAttrs> = {
     };
   },
   cpu: stochasticPoolCpu,
+  webgpu: stochasticPoolWgsl,
 };

@@ -1,0 +1,83 @@
+/**
+ * An op's WebAssembly kernel (ops/<op>/wasm.ts, listed in ./kernels.ts): the JavaScript side that
+ * splits one call into units and drives the compiled kernels (as/*.as) over byte offsets into the
+ * backend's shared memory. Like the TypeScript kernel, `run(start, end)` computes units
+ * [start, end) and writes only their part of the output; it runs on the main thread and on
+ * workers alike. The TypeScript kernel stays the reference: every data-driven op case runs on
+ * both (test/ops.data.test.ts).
+ */
+import type { Shape } from '../../../tensor.ts';
+import type { KernelExports } from './module.ts';
+
+export interface WasmPlanArgs<A> {
+  attrs: A;
+  inShapes: Shape[];
+  outShape: Shape;
+  /** Threads the call is split over: tile sizes adapt so each thread gets several units. */
+  threads: number;
+}
+
+export interface WasmKernelArgs<A> extends WasmPlanArgs<A> {
+  /** Byte offsets of the inputs, in order. */
+  x: number[];
+  /** Byte offsets of the weights: as `pack` returned them, or as declared when there is no `pack`. */
+  w: number[];
+  /** Byte offset of the output. */
+  y: number;
+  /** This thread's scratch: at least `scratchBytes()` bytes, contents undefined. */
+  scratch: number;
+  seed: number;
+}
+
+export interface WasmKernel<A> {
+  /** Whether this use of the op runs here; otherwise the TypeScript kernel runs it. Default: always. */
+  accepts?(args: Omit<WasmPlanArgs<A>, 'threads'>): boolean;
+  /** The weights rearranged for the kernel, once at prepare time (e.g. GEMM-packed). Default: as declared. */
+  pack?(attrs: A, weights: Float32Array[]): Float32Array[];
+  units(args: WasmPlanArgs<A>): number;
+  /** Scratch bytes one thread needs for any range of units. */
+  scratchBytes?(args: WasmPlanArgs<A>): number;
+  run(k: KernelExports, args: WasmKernelArgs<A>, start: number, end: number): void;
+}
+
+/** A GEMM A operand: rows of `K` floats packed in blocks of 4 ([ceil(M/4)][K][4]), per group. */
+export function packRows(src: Float32Array, groups: number, rows: number, K: number, rowOf: (g: number, m: number, k: number) => number = (g, m, k) => (g * rows + m) * K + k): Float32Array {
+  const padded = Math.ceil(rows / 4) * 4;
+  const out = new Float32Array(groups * padded * K);
+  for (let g = 0; g < groups; g++) {
+    const base = g * padded * K;
+    for (let m = 0; m < rows; m++) {
+      const o = base + (m >> 2) * K * 4 + (m & 3);
+      for (let k = 0; k < K; k++) out[o + k * 4] = src[rowOf(g, m, k)];
+    }
+  }
+  return out;
+}
+
+/** Bytes of one group's packed A (see packRows). */
+export function packedRowsBytes(rows: number, K: number): number {
+  return Math.ceil(rows / 4) * 4 * K * 4;
+}
+
+export const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
+
+/** Bytes of gemm.as's `tmp` for an M x N product (mirrors gemm_tmp_bytes there; tested to agree). */
+export function gemmTmpBytes(M: number, N: number): number {
+  return roundUp(M, 4) * 32 + roundUp(N, 8) * 16 + 64;
+}
+
+/**
+ * Scratch bytes of one plane of window.as (dw_plane, pool_plane): the padded copy of the plane,
+ * wide and tall enough for every vector load, then a row for the tail stores and slack. Mirrors window_scratch there
+ * (test/cpu-wasm.test.ts checks that they agree).
+ */
+export function windowScratchBytes(h: number, w: number, kernel: number[], stride: number[], pads: number[], dilation: number[], ho: number, wo: number): number {
+  const [kh, kw] = kernel;
+  const [sh, sw] = stride;
+  const [pt, pl, pb, pr] = pads;
+  const [dh, dw] = dilation;
+  const rows = Math.max(h + pt + pb, (ho - 1) * sh + (kh - 1) * dh + 1);
+  const wo8 = roundUp(wo, 8);
+  const cols = roundUp(Math.max(w + pl + pr, (wo8 - 8) * sw + (kw - 1) * dw + 8 * Math.max(sw, 2)), 8);
+  return (rows + 1) * cols * 4 + 64;
+}

@@ -1,0 +1,47 @@
+/**
+ * WebGPU in Node through the `webgpu` package (Dawn). Loaded only by a dynamic import from
+ * provider.ts: a browser never loads this file.
+ *
+ * Sources, best first: the platform's native backend (Vulkan, Metal, D3D12) at feature level core;
+ * then Dawn's OpenGL ES backend at feature level compatibility, which on a headless Linux box
+ * without a GPU reaches Mesa's llvmpipe through surfaceless EGL (Debian: libegl1 libegl-mesa0
+ * libgl1-mesa-dri). Timestamp quantization (100 us steps by default) is turned off so
+ * per-op GPU times keep their resolution.
+ */
+import { existsSync } from 'node:fs';
+import { create } from 'webgpu';
+import type { GpuSource } from './provider.ts';
+
+const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+
+const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu', '/lib64'];
+
+function vulkanHint(): string {
+  if (process.platform !== 'linux') return '';
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIB_DIRS];
+  return dirs.some((d) => existsSync(`${d}/libvulkan.so.1`)) ? ' (is a Vulkan driver installed?)' : ' (libvulkan.so.1 not found: no Vulkan loader)';
+}
+
+export function nodeGpuSources(): GpuSource[] {
+  return [
+    {
+      label: 'Dawn native (core)',
+      open: () => create(DAWN_FLAGS),
+      adapterOptions: [
+        { featureLevel: 'core', powerPreference: 'high-performance' },
+        { featureLevel: 'core', powerPreference: 'low-power' },
+      ],
+      noAdapterHint: vulkanHint,
+    },
+    {
+      label: 'Dawn OpenGL ES (compatibility)',
+      open: () => {
+        // Headless EGL: without this Mesa looks for an X11 or Wayland display.
+        process.env.EGL_PLATFORM ??= 'surfaceless';
+        return create(['backend=opengles', ...DAWN_FLAGS]);
+      },
+      adapterOptions: [{ featureLevel: 'compatibility', powerPreference: 'high-performance' }],
+      noAdapterHint: () => ' (needs EGL and Mesa: libegl1 libegl-mesa0 libgl1-mesa-dri)',
+    },
+  ];
+}

@@ -1,0 +1,347 @@
+/**
+ * What the workbench's palette and inspector know about every op and block: its palette group,
+ * its parameters (type, default, one line of help), a worked example, and parameter suggestions
+ * that fit a given input. One table keyed by type, beside the registries rather than inside each
+ * OpDef, so the op modules stay about counting and kernels; test/catalog.test.ts checks that the
+ * table covers every registered op and block and lists exactly the parameters each one reads.
+ */
+import { BLOCKS, getBlock } from './blocks/registry.ts';
+import { SpecError } from './errors.ts';
+import { buildPlan, planNodeFor } from './graph/plan.ts';
+import { getOp, OPS } from './ops/registry.ts';
+import type { OpCategory } from './ops/types.ts';
+import type { Shape } from './tensor.ts';
+import type { CatalogEntry, CatalogParam, PaletteGroup } from '../shared/protocol.ts';
+import type { ParamValue } from '../shared/spec.ts';
+
+type Params = Record<string, ParamValue>;
+
+export interface CatalogDoc {
+  params: CatalogParam[];
+  /** Input shapes and parameters that resolve: documentation, and the test's proof that each parameter is accepted. */
+  example: { inputs: Shape[]; params: Params };
+  /**
+   * Candidate parameters for a new layer reading `inputs`, best first; the host keeps the first
+   * that resolves. Omitted: the example's parameters.
+   */
+  suggest?(inputs: Shape[]): Params[];
+}
+
+// ---- parameter descriptions ----
+
+function param(name: string, type: CatalogParam['type'], dflt: string | null, help: string, extra: Partial<CatalogParam> = {}): CatalogParam {
+  return { name, type, default: dflt, help, ...extra };
+}
+
+const P = {
+  outChannels: (dflt: string | null = null) => param('out_channels', 'int', dflt, 'output channels (C_out)', { min: 1 }),
+  kernel: (dflt: string | null = null) => param('kernel', 'pair', dflt, 'window size: k or [kh, kw]', { min: 1 }),
+  stride: (dflt = '1') => param('stride', 'pair', dflt, 'step between windows: s or [sh, sw]', { min: 1 }),
+  strideInt: (dflt = '1') => param('stride', 'int', dflt, 'step between windows', { min: 1 }),
+  padding: (dflt = '0') => param('padding', 'padding', dflt, 'p, [ph, pw], [top, left, bottom, right] or "same"'),
+  dilation: (dflt = '1') => param('dilation', 'pair', dflt, 'spacing between kernel taps: d or [dh, dw]', { min: 1 }),
+  groups: (dflt: string | null = '1') => param('groups', 'int', dflt, 'channel groups: params and MACs divide by groups', { min: 1 }),
+  bias: (dflt = 'true') => param('bias', 'bool', dflt, 'add a learned bias per output channel'),
+  ceilMode: () => param('ceil_mode', 'bool', 'false', 'round the output size up instead of down'),
+  reduction: () => param('reduction', 'int', '16', 'SE squeeze ratio r: the bottleneck has C / r channels', { min: 1 }),
+};
+
+const noParams = (inputs: Shape[] = [[1, 16, 8, 8]]): CatalogDoc => ({ params: [], example: { inputs, params: {} } });
+
+const map = [1, 16, 8, 8];
+
+/** Channels of a 4-D input, else undefined (a block placed after flatten). */
+function channels(inputs: Shape[]): number | undefined {
+  return inputs[0]?.length === 4 ? inputs[0][1] : undefined;
+}
+
+const sameWidth = (extra: Params = {}) => (inputs: Shape[]) => {
+  const c = channels(inputs);
+  return c === undefined ? [] : [{ out_channels: c, ...extra }];
+};
+
+function divisorsOf(n: number, candidates: number[]): number[] {
+  return candidates.filter((g) => n % g === 0);
+}
+
+const pool = (dilation: boolean, ceil: boolean): CatalogDoc => ({
+  params: [
+    P.kernel(),
+    P.stride('= kernel'),
+    P.padding(),
+    ...(dilation ? [P.dilation()] : []),
+    ...(ceil ? [P.ceilMode()] : []),
+  ],
+  example: { inputs: [map], params: { kernel: 3, stride: 2, padding: 1, ...(dilation ? { dilation: 1 } : {}), ...(ceil ? { ceil_mode: false } : {}) } },
+  suggest: (): Params[] => [{ kernel: 3, stride: 2, padding: 1 }, { kernel: 2 }, { kernel: 1 }],
+});
+
+const OP_DOCS: Record<string, CatalogDoc> = {
+  conv2d: {
+    params: [P.outChannels(), P.kernel(), P.stride(), P.padding(), P.dilation(), P.groups(), P.bias()],
+    example: { inputs: [map], params: { out_channels: 32, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1, bias: true } },
+    suggest: (inputs): Params[] => {
+      const c = channels(inputs) ?? 64;
+      return [{ out_channels: c, kernel: 3, padding: 1 }, { out_channels: c, kernel: 1 }];
+    },
+  },
+  conv_transpose2d: {
+    params: [P.outChannels(), P.kernel(), P.stride(), P.padding(), P.dilation(), param('output_padding', 'pair', '0', 'extra rows/columns added to one side of the output', { min: 0 }), P.groups(), P.bias()],
+    example: { inputs: [map], params: { out_channels: 8, kernel: 2, stride: 2, padding: 0, dilation: 1, output_padding: 0, groups: 1, bias: true } },
+    suggest: (inputs) => [{ out_channels: Math.max(1, Math.floor((channels(inputs) ?? 64) / 2)), kernel: 2, stride: 2 }],
+  },
+  deform_conv2d: {
+    params: [
+      P.outChannels(),
+      P.kernel(),
+      P.stride(),
+      P.padding(),
+      P.dilation(),
+      P.groups(),
+      param('offset_groups', 'int', '1', 'channel groups that share one set of offsets', { min: 1 }),
+      P.bias(),
+    ],
+    example: { inputs: [map, [1, 18, 8, 8]], params: { out_channels: 16, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1, offset_groups: 1, bias: true } },
+    suggest: (inputs) => [{ out_channels: channels(inputs) ?? 64, kernel: 3, padding: 1 }],
+  },
+  linear: {
+    params: [param('out_features', 'int', null, 'output features', { min: 1 }), P.bias()],
+    example: { inputs: [[1, 64]], params: { out_features: 10, bias: true } },
+    suggest: () => [{ out_features: 1000 }],
+  },
+  add: noParams([map, map]),
+  mul: noParams([map, [1, 16, 1, 1]]),
+  concat: {
+    params: [param('axis', 'int', '1', 'the dimension to join along (1 = channels)')],
+    example: { inputs: [map, [1, 8, 8, 8]], params: { axis: 1 } },
+  },
+  channel_shuffle: {
+    params: [P.groups(null)],
+    example: { inputs: [map], params: { groups: 4 } },
+    suggest: (inputs) => divisorsOf(channels(inputs) ?? 1, [3, 4, 2, 8, 1]).map((groups) => ({ groups })),
+  },
+  relu: noParams(),
+  relu6: noParams(),
+  sigmoid: noParams(),
+  softmax: {
+    params: [param('axis', 'int', '1', 'the dimension the probabilities sum to 1 over')],
+    example: { inputs: [[1, 10]], params: { axis: 1 } },
+  },
+  batch_norm: {
+    params: [param('eps', 'number', '1e-5', 'added to the variance before the square root')],
+    example: { inputs: [map], params: { eps: 1e-5 } },
+  },
+  lrn: {
+    params: [
+      param('size', 'int', null, 'neighbouring channels in the window', { min: 1 }),
+      param('alpha', 'number', '1e-4', 'scale of the sum of squares'),
+      param('beta', 'number', '0.75', 'exponent'),
+      param('k', 'number', '1', 'additive constant'),
+    ],
+    example: { inputs: [map], params: { size: 5, alpha: 1e-4, beta: 0.75, k: 2 } },
+    suggest: () => [{ size: 5, alpha: 1e-4, beta: 0.75, k: 2 }],
+  },
+  dropout: {
+    params: [param('p', 'number', '0.5', 'drop probability when training (identity at inference)', { min: 0 })],
+    example: { inputs: [map], params: { p: 0.5 } },
+  },
+  flatten: {
+    params: [param('start_dim', 'int', '1', 'first dimension merged'), param('end_dim', 'int', '-1', 'last dimension merged (negative counts from the end)')],
+    example: { inputs: [map], params: { start_dim: 1, end_dim: -1 } },
+  },
+  max_pool2d: pool(true, true),
+  min_pool2d: pool(true, true),
+  avg_pool2d: {
+    ...pool(false, true),
+    params: [...pool(false, true).params, param('count_include_pad', 'bool', 'true', 'divide by the full window, padding included')],
+    example: { inputs: [map], params: { kernel: 3, stride: 2, padding: 1, ceil_mode: false, count_include_pad: true } },
+  },
+  stochastic_pool2d: {
+    ...pool(false, false),
+    params: [...pool(false, false).params, param('training', 'bool', 'false', 'sample by probability (training) instead of the probability-weighted mean')],
+    example: { inputs: [map], params: { kernel: 2, stride: 2, padding: 0, training: false } },
+  },
+  global_avg_pool: noParams(),
+  global_max_pool: noParams(),
+};
+
+const BLOCK_DOCS: Record<string, CatalogDoc> = {
+  grouped_conv: {
+    params: [P.outChannels(), P.kernel(), P.stride(), param('padding', 'padding', '0', 'as conv2d'), P.groups('2'), P.bias(), param('relu', 'bool', 'true', 'follow with a ReLU')],
+    example: { inputs: [map], params: { out_channels: 32, kernel: 3, stride: 1, padding: 1, groups: 2, bias: true, relu: true } },
+    suggest: (inputs) => {
+      const c = channels(inputs) ?? 64;
+      return divisorsOf(c, [2, 4, 1]).map((groups) => ({ out_channels: c, kernel: 3, padding: 1, groups }));
+    },
+  },
+  shufflenet_unit: {
+    params: [
+      P.outChannels(),
+      P.groups(null),
+      param('stride', 'int', '1', '1: add shortcut (out = in); 2: avg-pool shortcut + concat (halves H, W)', { min: 1 }),
+      param('first_group', 'bool', 'true', 'group the first 1x1 (ShuffleNet stage 2 starts without)'),
+      param('bottleneck', 'int', '= out_channels / 4', 'channels inside the unit', { min: 1 }),
+    ],
+    example: { inputs: [[1, 240, 8, 8]], params: { out_channels: 240, groups: 3, stride: 1, first_group: true, bottleneck: 60 } },
+    suggest: (inputs) => {
+      const c = channels(inputs);
+      if (c === undefined) return [];
+      return [3, 2, 4, 8, 1].map((groups) => ({ out_channels: c, groups, stride: 1 }));
+    },
+  },
+  se: {
+    params: [P.reduction(), param('squeeze_channels', 'int', '= C / reduction', 'channels of the squeeze, instead of giving reduction', { min: 1 })],
+    example: { inputs: [map], params: { squeeze_channels: 4 } },
+    suggest: () => [{ reduction: 16 }, { reduction: 8 }, { reduction: 4 }, { reduction: 1 }],
+  },
+  resnet_bottleneck: {
+    params: [
+      P.outChannels(),
+      P.strideInt(),
+      param('width', 'int', '= out_channels / 4', 'channels of the 3x3', { min: 1 }),
+      param('downsample', 'bool', 'auto', '1x1 conv + BN shortcut; needed when the shape changes'),
+    ],
+    example: { inputs: [map], params: { out_channels: 32, stride: 2, width: 8, downsample: true } },
+    suggest: sameWidth(),
+  },
+  se_resnet_bottleneck: {
+    params: [
+      P.outChannels(),
+      P.strideInt(),
+      param('width', 'int', '= out_channels / 4', 'channels of the 3x3', { min: 1 }),
+      param('downsample', 'bool', 'auto', '1x1 conv + BN shortcut; needed when the shape changes'),
+      P.reduction(),
+    ],
+    example: { inputs: [[1, 64, 8, 8]], params: { out_channels: 64, stride: 1, width: 16, downsample: false, reduction: 16 } },
+    suggest: sameWidth(),
+  },
+  separable_conv: {
+    params: [P.outChannels(), P.kernel('3'), P.stride(), P.dilation(), param('padding', 'padding', 'keeps size', 'as conv2d'), P.bias('false')],
+    example: { inputs: [map], params: { out_channels: 32, kernel: 3, stride: 1, dilation: 1, padding: 1, bias: false } },
+    suggest: sameWidth(),
+  },
+  depthwise_separable: {
+    params: [P.outChannels(), P.kernel('3'), P.stride(), param('activation', 'enum', 'relu', 'activation after each BN', { choices: ['relu', 'relu6'] })],
+    example: { inputs: [map], params: { out_channels: 32, kernel: 3, stride: 2, activation: 'relu6' } },
+    suggest: sameWidth(),
+  },
+  xception_entry: {
+    params: [P.outChannels(), param('relu_first', 'bool', 'true', 'start with a ReLU (Keras leaves it out of the first module)')],
+    example: { inputs: [map], params: { out_channels: 32, relu_first: false } },
+    suggest: (inputs) => [{ out_channels: 2 * (channels(inputs) ?? 64) }],
+  },
+  xception_middle: noParams(),
+  xception_exit: {
+    params: [
+      param('mid_channels', 'int', '= input channels', 'width of the first separable conv', { min: 1 }),
+      P.outChannels('1024'),
+      param('tail', 'int_list', '[1536, 2048]', 'widths of the separable convs after the module'),
+    ],
+    example: { inputs: [map], params: { mid_channels: 16, out_channels: 32, tail: [48] } },
+    suggest: (inputs) => {
+      const c = channels(inputs) ?? 728;
+      return [{ out_channels: Math.round((c * 1024) / 728), tail: [] }];
+    },
+  },
+  spatial_separable_conv: {
+    params: [
+      P.outChannels(),
+      param('kernel', 'int', '3', 'k: a k x 1 then a 1 x k convolution (odd)', { min: 1 }),
+      P.strideInt(),
+      param('mid_channels', 'int', '= out_channels', 'channels between the two convolutions', { min: 1 }),
+      P.bias(),
+    ],
+    example: { inputs: [map], params: { out_channels: 16, kernel: 5, stride: 1, mid_channels: 8, bias: true } },
+    suggest: sameWidth({ kernel: 3 }),
+  },
+  dilated_conv: {
+    params: [P.outChannels(), P.kernel('3'), P.dilation('2'), P.stride(), P.groups(), P.bias()],
+    example: { inputs: [map], params: { out_channels: 16, kernel: 3, dilation: 2, stride: 1, groups: 1, bias: true } },
+    suggest: sameWidth(),
+  },
+  deformable_conv: {
+    params: [
+      P.outChannels(),
+      P.kernel('3'),
+      P.stride(),
+      P.dilation(),
+      param('padding', 'padding', 'keeps size', 'as conv2d'),
+      P.groups(),
+      param('offset_groups', 'int', '1', 'channel groups that share one set of offsets', { min: 1 }),
+      P.bias(),
+      param('modulated', 'bool', 'false', 'DCN v2: a sigmoid mask scales every sample'),
+    ],
+    example: { inputs: [map], params: { out_channels: 16, kernel: 3, stride: 1, dilation: 1, padding: 1, groups: 1, offset_groups: 2, bias: true, modulated: true } },
+    suggest: sameWidth(),
+  },
+};
+
+const GROUP_OF_CATEGORY: Record<OpCategory, PaletteGroup> = {
+  convolution: 'convolution',
+  // A linear layer costs what a 1x1 convolution on a 1x1 map costs; the palette shows it there.
+  linear: 'convolution',
+  pooling: 'pooling',
+  structure: 'structure',
+  activation: 'activation',
+  normalization: 'activation',
+};
+
+export function opDoc(type: string): CatalogDoc | undefined {
+  return OP_DOCS[type];
+}
+
+export function blockDoc(type: string): CatalogDoc | undefined {
+  return BLOCK_DOCS[type];
+}
+
+/** Every registered op and block, in registry order; an op without a doc is a bug (see the test). */
+export function catalogEntries(): { ops: CatalogEntry[]; blocks: CatalogEntry[] } {
+  const ops = [...OPS.values()].map((op): CatalogEntry => ({
+    kind: 'op',
+    name: op.type,
+    group: GROUP_OF_CATEGORY[op.category],
+    summary: op.summary,
+    arity: [op.arity[0], Number.isFinite(op.arity[1]) ? op.arity[1] : null],
+    params: OP_DOCS[op.type]?.params ?? [],
+  }));
+  const blocks = [...BLOCKS.values()].map((b): CatalogEntry => ({
+    kind: 'block',
+    name: b.type,
+    group: 'block',
+    summary: b.summary,
+    arity: [b.arity[0], Number.isFinite(b.arity[1]) ? b.arity[1] : null],
+    params: BLOCK_DOCS[b.type]?.params ?? [],
+  }));
+  return { ops, blocks };
+}
+
+/** Resolves an op or a block on given input shapes; throws SpecError when the params do not fit. */
+export function tryResolve(kind: 'op' | 'block', name: string, params: Params, inputs: Shape[]): void {
+  if (kind === 'op') {
+    planNodeFor(name, params, inputs, 'layer');
+    return;
+  }
+  if (inputs.length !== 1) throw new SpecError(`block ${name} takes one input, got ${inputs.length}`, 'layer', 'inputs');
+  buildPlan({ format: 'convscope/v1', name, input: { shape: inputs[0] }, layers: [{ id: 'layer', block: name, params }] }, { memoryBudgetBytes: Number.MAX_SAFE_INTEGER });
+}
+
+/**
+ * Parameters for a new layer of `name` reading `inputs`: the first suggestion that resolves
+ * (`fits`), else the first suggestion or the example, for the user to adjust.
+ */
+export function suggestParams(kind: 'op' | 'block', name: string, inputs: Shape[]): { params: Params; fits: boolean } {
+  const known = kind === 'op' ? getOp(name) : getBlock(name);
+  if (!known) throw new SpecError(`${kind} "${name}" is unknown`, undefined, kind);
+  const doc = kind === 'op' ? OP_DOCS[name] : BLOCK_DOCS[name];
+  if (!doc) return { params: {}, fits: false };
+  const candidates = [...(doc.suggest?.(inputs) ?? []), doc.example.params];
+  for (const params of candidates) {
+    try {
+      tryResolve(kind, name, params, inputs);
+      return { params: { ...params }, fits: true };
+    } catch (err) {
+      if (!(err instanceof SpecError)) throw err;
+    }
+  }
+  return { params: { ...candidates[0] }, fits: false };
+}

@@ -1,0 +1,268 @@
+/**
+ * The engine behind the workbench protocol (src/shared/protocol.ts) with everything host-specific
+ * passed in: where messages go, the backend table, the environment a report states, the process
+ * id, how to yield to the event loop and where the ECharts script for HTML exports comes from.
+ * Imports nothing Node-only, so the same request handling runs in a Node process and in the
+ * browser Worker (worker/index.ts).
+ */
+import type { BackendRegistry, ResolvedBackend } from './backends/resolve.ts';
+import type { Backend, BackendOptions } from './backends/types.ts';
+import { catalogEntries, suggestParams } from './catalog.ts';
+import { CancelledError, SpecError } from './errors.ts';
+import { buildPlan, type Plan } from './graph/plan.ts';
+import { getPreset, PRESETS } from './presets/index.ts';
+import { profilePlan } from './profiler.ts';
+import { memoryTimeline, renderReport } from './report/index.ts';
+import { buildReport } from './reporting.ts';
+import {
+  describeIssues,
+  PROTOCOL_VERSION,
+  requestSchema,
+  type Analysis,
+  type BackendStatus,
+  type EngineMessage,
+  type ErrorInfo,
+  type ExportFormat,
+  type PresetInfo,
+  type Request,
+  type RequestOf,
+  type RequestType,
+  type ResultOf,
+} from '../shared/protocol.ts';
+import type { Report } from '../shared/report.ts';
+
+export interface EngineServiceOptions {
+  /** Sends one message to the workbench. Must not throw for a closed transport. */
+  post(message: EngineMessage): void;
+  backends: Pick<BackendRegistry, 'names' | 'resolve'>;
+  environment: Report['environment'];
+  /** What `hello` answers as the engine's pid (a browser Worker has none: 0). */
+  pid: number;
+  backendOptions?: BackendOptions;
+  /** One turn of the event loop, so a `cancel` message can arrive during a profile. */
+  yieldToEvents?: () => Promise<void>;
+  /** The ECharts script for HTML exports; by default the report renderer reads node_modules. */
+  readEcharts?: () => string | Promise<string>;
+}
+
+export interface EngineService {
+  /** Handles one incoming message (any value: it is validated here). Resolves when answered. */
+  handle(message: unknown): Promise<void>;
+  /** Cancels running profiles and releases backends (worker threads, GPU devices). */
+  dispose(): Promise<void>;
+}
+
+const EXPORT_FILES: Record<ExportFormat, { extension: string; mime: string }> = {
+  json: { extension: '.report.json', mime: 'application/json' },
+  csv: { extension: '.csv', mime: 'text/csv' },
+  md: { extension: '.md', mime: 'text/markdown' },
+  html: { extension: '.html', mime: 'text/html' },
+  trace: { extension: '.trace.json', mime: 'application/json' },
+};
+
+const defaultYield = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+export function createEngineService(options: EngineServiceOptions): EngineService {
+  const { environment } = options;
+  const yieldToEvents = options.yieldToEvents ?? defaultYield;
+  const backends = new Map<string, Promise<ResolvedBackend>>();
+  const running = new Map<number, AbortController>();
+  let presetInfo: PresetInfo[] | undefined;
+  // Profiles run one at a time: two runs sharing a worker pool or a GPU queue would time each other.
+  let queue: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+
+  const post = (message: EngineMessage) => {
+    try {
+      options.post(message);
+    } catch {
+      // The other side went away; its requests die with it.
+    }
+  };
+
+  /** One backend instance per name for the service's life: worker pools and GPU devices are costly to start. */
+  function named(name: string): Promise<ResolvedBackend> {
+    let entry = backends.get(name);
+    if (!entry) {
+      entry = options.backends.resolve(name, options.backendOptions);
+      backends.set(name, entry);
+      // A failed start is retried on the next request rather than remembered forever.
+      entry.catch(() => backends.delete(name));
+    }
+    return entry;
+  }
+
+  /**
+   * `auto` depends on the model (a backend without a kernel for one of its ops is passed over), so
+   * it is resolved per run; the instance it settles on is swapped for the cached one of that name.
+   */
+  async function backendFor(name: string, p: Plan): Promise<ResolvedBackend> {
+    if (name !== 'auto') return named(name);
+    const ops = [...new Set(p.nodes.map((n) => n.op))];
+    const resolved = await options.backends.resolve('auto', { ...options.backendOptions, ops });
+    const cached = backends.get(resolved.backend.name);
+    if (cached) {
+      const kept = await cached.catch(() => null);
+      if (kept && kept.backend !== resolved.backend) {
+        await resolved.backend.dispose();
+        return { backend: kept.backend, fallbacks: resolved.fallbacks };
+      }
+    }
+    backends.set(resolved.backend.name, Promise.resolve({ backend: resolved.backend, fallbacks: [] }));
+    return resolved;
+  }
+
+  const analysis = (report: Report): Analysis => ({ report, memory: memoryTimeline(report) });
+  const plan = (req: { spec: unknown; batch?: number }): Plan => buildPlan(req.spec, { batch: req.batch });
+
+  const handlers: { [T in RequestType]: (req: RequestOf<T>) => Promise<ResultOf<T>> | ResultOf<T> } = {
+    hello: () => ({ protocol: PROTOCOL_VERSION, app_version: environment.app_version, pid: options.pid }),
+
+    catalog: () => {
+      presetInfo ??= [...PRESETS.values()].map((p) => {
+        const spec = p.build();
+        const totals = buildPlan(spec).totals;
+        return { id: p.id, title: p.title, description: p.description, source: p.source, input_shape: [...spec.input.shape], layers: spec.layers.length, params: totals.params, macs: totals.macs };
+      });
+      return { ...catalogEntries(), presets: presetInfo };
+    },
+
+    backends: async () => {
+      const list: BackendStatus[] = [];
+      for (const name of options.backends.names()) {
+        try {
+          const { backend: b } = await named(name);
+          list.push({ name, available: true, adapter: b.adapter, detail: b.timing });
+        } catch (err) {
+          list.push({ name, available: false, adapter: null, detail: (err as Error).message });
+        }
+      }
+      return { backends: list, auto: list.find((b) => b.available)?.name ?? null };
+    },
+
+    preset: (req) => {
+      const preset = getPreset(req.preset);
+      if (!preset) throw new SpecError(`preset "${req.preset}" is unknown; presets: ${[...PRESETS.keys()].join(', ')}`, undefined, 'preset');
+      return { spec: preset.build() };
+    },
+
+    suggest: (req) => suggestParams(req.kind, req.name, req.input_shapes),
+
+    inspect: (req) => analysis(buildReport(plan(req), { environment })),
+
+    profile: (req) => {
+      const controller = new AbortController();
+      running.set(req.id, controller);
+      const run = queue.then(async () => {
+        if (controller.signal.aborted) throw new CancelledError();
+        const p = plan(req);
+        const { backend: b, fallbacks } = await backendFor(req.backend, p);
+        const result = await profilePlan(p, responsive(b, yieldToEvents), {
+          warmup: req.warmup,
+          repeat: req.repeat,
+          signal: controller.signal,
+          onProgress: (e) => post({ type: 'progress', id: req.id, phase: e.phase, done: e.done, total: e.total }),
+        });
+        return analysis(
+          buildReport(p, {
+            environment,
+            backend: { name: b.name, adapter: b.adapter, timing: b.timing, ...(b.threads !== undefined ? { threads: b.threads } : {}), fallbacks },
+            profile: result,
+          }),
+        );
+      });
+      queue = run.catch(() => undefined);
+      return run.finally(() => running.delete(req.id));
+    },
+
+    cancel: (req) => {
+      const controller = running.get(req.target);
+      controller?.abort();
+      return { cancelled: controller !== undefined };
+    },
+
+    export: async (req) => {
+      const echarts = req.format === 'html' && options.readEcharts ? await options.readEcharts() : undefined;
+      const text = renderReport(req.report as Report, req.format, echarts !== undefined ? { readEcharts: () => echarts } : {});
+      return { format: req.format, ...EXPORT_FILES[req.format], text };
+    },
+  };
+
+  async function handle(raw: unknown): Promise<void> {
+    const parsed = requestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const id = typeof (raw as { id?: unknown })?.id === 'number' && Number.isInteger((raw as { id: number }).id) && (raw as { id: number }).id >= 0 ? (raw as { id: number }).id : -1;
+      post({ type: 'error', id, error: { kind: 'protocol', message: `malformed request: ${describeIssues(parsed.error)}` } });
+      return;
+    }
+    const req: Request = parsed.data;
+    if (disposed) {
+      post({ type: 'error', id: req.id, error: { kind: 'engine_stopped', message: 'the engine is shutting down' } });
+      return;
+    }
+    try {
+      const handler = handlers[req.type] as (r: Request) => unknown;
+      const result = await handler(req);
+      post({ type: 'result', id: req.id, result });
+    } catch (err) {
+      post({ type: 'error', id: req.id, error: errorInfo(err) });
+    }
+  }
+
+  async function dispose(): Promise<void> {
+    disposed = true;
+    for (const c of running.values()) c.abort();
+    await queue;
+    const all = await Promise.allSettled(backends.values());
+    const seen = new Set<unknown>();
+    for (const r of all) {
+      if (r.status !== 'fulfilled' || seen.has(r.value.backend)) continue;
+      seen.add(r.value.backend);
+      await r.value.backend.dispose().catch(() => undefined);
+    }
+    backends.clear();
+  }
+
+  return { handle, dispose };
+}
+
+/**
+ * The backend with a turn of the event loop before a forward pass whenever 50 ms have passed
+ * without one. A model whose ops all run inline resolves every await as a microtask, so without
+ * this a `cancel` (a macrotask: a message event) would wait for the whole profile. The yield falls
+ * inside the timed forward at most once per 50 ms, which the medians and percentiles shrug off.
+ */
+function responsive(backend: Backend, yieldToEvents: () => Promise<void>): Backend {
+  let last = performance.now();
+  return {
+    name: backend.name,
+    adapter: backend.adapter,
+    timing: backend.timing,
+    threads: backend.threads,
+    runOp: (...args) => backend.runOp(...args),
+    dispose: () => backend.dispose(),
+    async prepare(plan, weights) {
+      const model = await backend.prepare(plan, weights);
+      return {
+        async forward(input, hooks) {
+          if (performance.now() - last > 50) {
+            await yieldToEvents();
+            last = performance.now();
+          }
+          return model.forward(input, hooks);
+        },
+        dispose: () => model.dispose(),
+        ...(model.fusedInto ? { fusedInto: model.fusedInto } : {}),
+      };
+    },
+  };
+}
+
+export function errorInfo(err: unknown): ErrorInfo {
+  if (err instanceof SpecError) {
+    return { kind: 'spec', message: err.message, ...(err.layer !== undefined ? { layer: err.layer } : {}), ...(err.param !== undefined ? { param: err.param } : {}) };
+  }
+  if (err instanceof CancelledError) return { kind: 'cancelled', message: 'the run was cancelled' };
+  return { kind: 'internal', message: (err as Error)?.message ?? String(err) };
+}

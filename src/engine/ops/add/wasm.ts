@@ -1,0 +1,49 @@
+import type { WasmKernel } from '../../backends/cpu/wasm/types.ts';
+import type { BinaryAttrs } from './binary.ts';
+
+/** Output elements per unit, as the TypeScript kernel. */
+const CHUNK = 65536;
+
+/**
+ * add and mul (eltwise.as): equal shapes in one pass; broadcasting as the TypeScript kernel walks
+ * it, in runs of `inner` elements where one input is contiguous and the other one value (the SE
+ * scale: a plane times its gate). Runs shorter than 8 elements are left to the TypeScript kernel:
+ * a call per run would cost more than the arithmetic.
+ */
+export const binaryWasm: WasmKernel<BinaryAttrs> = {
+  accepts: ({ attrs }) => attrs.same || (attrs.inner >= 8 && attrs.aStep + attrs.bStep === 1),
+  units: ({ attrs }) => Math.ceil(attrs.total / CHUNK),
+  run(k, { attrs: t, x: [a, b], y }, start, end) {
+    const op = t.kind === 'mul' ? 1 : 0;
+    const lo = start * CHUNK;
+    const hi = Math.min(end * CHUNK, t.total);
+    if (t.same) {
+      k.binary_same(op, a + lo * 4, b + lo * 4, y + lo * 4, hi - lo);
+      return;
+    }
+    const L = t.inner;
+    const nd = t.outerDims.length;
+    let o = lo;
+    while (o < hi) {
+      const block = Math.floor(o / L);
+      const i0 = o - block * L;
+      const len = Math.min(L - i0, hi - o);
+      let ao = 0;
+      let bo = 0;
+      let rest = block;
+      for (let d = nd - 1; d >= 0; d--) {
+        const size = t.outerDims[d];
+        const idx = rest % size;
+        rest = (rest - idx) / size;
+        ao += idx * t.aStrides[d];
+        bo += idx * t.bStrides[d];
+      }
+      ao += i0 * t.aStep;
+      bo += i0 * t.bStep;
+      // add and mul commute, so the contiguous input always goes first.
+      if (t.aStep === 1) k.binary_scalar(op, a + ao * 4, b + bo * 4, y + o * 4, len);
+      else k.binary_scalar(op, b + bo * 4, a + ao * 4, y + o * 4, len);
+      o += len;
+    }
+  },
+};

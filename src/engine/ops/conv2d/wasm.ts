@@ -1,0 +1,261 @@
+import type { KernelExports } from '../../backends/cpu/wasm/module.ts';
+import { gemmTmpBytes, packRows, roundUp, windowScratchBytes, type WasmKernel, type WasmKernelArgs, type WasmPlanArgs } from '../../backends/cpu/wasm/types.ts';
+import type { Conv2dAttrs } from './index.ts';
+
+/** Bytes of the packed B tile: K x T floats, about L2-sized so it stays put while A streams past. */
+const B_TILE_BYTES = 192 * 1024;
+
+function isDepthwise(a: Conv2dAttrs): boolean {
+  return a.cin / a.groups === 1 && a.groups > 1;
+}
+
+/**
+ * 3x3, stride 1, dilation 1, with enough channels that the GEMMs dominate the transforms: Winograd
+ * F(2x2, 3x3) (winograd.as), 2.25 times fewer multiplies than im2col + GEMM.
+ */
+function isWinograd(a: Conv2dAttrs): boolean {
+  return (
+    a.kernel[0] === 3 && a.kernel[1] === 3 && a.stride[0] === 1 && a.stride[1] === 1 && a.dilation[0] === 1 && a.dilation[1] === 1 &&
+    a.cin / a.groups >= 16 && a.cout / a.groups >= 16
+  );
+}
+
+/** Bytes of the 16 B-panel sets of one Winograd band: their size bounds the band (L2-sized). */
+const WINO_B_BYTES = 768 * 1024;
+
+interface WinoTiling {
+  cinG: number;
+  coutG: number;
+  tilesY: number;
+  tilesX: number;
+  /** Tiles per tile row, padded to the 4 tiles a vector holds. */
+  tilesX4: number;
+  /** Tile rows per band, the bands, and the band's tiles padded to a GEMM panel (8). */
+  RB: number;
+  bands: number;
+  Npad: number;
+  MB: number;
+  mBlocks: number;
+  /** Floats per padded input row (wino_pad_cols). */
+  padCols: number;
+}
+
+function winoTiling(a: Conv2dAttrs, threads: number): WinoTiling {
+  const cinG = a.cin / a.groups;
+  const coutG = a.cout / a.groups;
+  const tilesY = Math.ceil(a.ho / 2);
+  const tilesX = Math.ceil(a.wo / 2);
+  const tilesX4 = roundUp(tilesX, 4);
+  const jobs = a.n * a.groups;
+  const want = 4 * threads;
+  let RB = Math.max(1, Math.min(tilesY, Math.floor(WINO_B_BYTES / (64 * cinG) / tilesX4)));
+  if (jobs * Math.ceil(tilesY / RB) < want) RB = Math.max(1, Math.ceil(tilesY / Math.ceil(want / jobs)));
+  const bands = Math.ceil(tilesY / RB);
+  let mBlocks = 1;
+  if (jobs * bands < want && coutG >= 64) mBlocks = Math.min(Math.ceil(coutG / 32), Math.ceil(want / (jobs * bands)));
+  const MB = roundUp(Math.ceil(coutG / mBlocks), 4);
+  mBlocks = Math.ceil(coutG / MB);
+  return { cinG, coutG, tilesY, tilesX, tilesX4, RB, bands, Npad: roundUp(RB * tilesX4, 8), MB, mBlocks, padCols: roundUp(2 * tilesX4 + 8, 4) };
+}
+
+/** U = G g G^T for every (output, input) channel pair, as 16 GEMM A operands per group. */
+function winogradWeights(a: Conv2dAttrs, w: Float32Array): Float32Array {
+  const cinG = a.cin / a.groups;
+  const coutG = a.cout / a.groups;
+  // U[g][xi][o][c]
+  const u = new Float32Array(a.groups * 16 * coutG * cinG);
+  const gg = new Float64Array(12); // G g: 4 x 3
+  for (let g = 0; g < a.groups; g++) {
+    for (let o = 0; o < coutG; o++) {
+      for (let c = 0; c < cinG; c++) {
+        const k = ((g * coutG + o) * cinG + c) * 9;
+        for (let j = 0; j < 3; j++) {
+          const g0 = w[k + j], g1 = w[k + 3 + j], g2 = w[k + 6 + j];
+          gg[j] = g0;
+          gg[3 + j] = 0.5 * (g0 + g1 + g2);
+          gg[6 + j] = 0.5 * (g0 - g1 + g2);
+          gg[9 + j] = g2;
+        }
+        // (G g) G^T, row by row: xi = 4 i + j.
+        for (let i = 0; i < 4; i++) {
+          const r0 = gg[i * 3], r1 = gg[i * 3 + 1], r2 = gg[i * 3 + 2];
+          const at = ((g * 16 + i * 4) * coutG + o) * cinG + c;
+          const xi = coutG * cinG;
+          u[at] = r0;
+          u[at + xi] = 0.5 * (r0 + r1 + r2);
+          u[at + 2 * xi] = 0.5 * (r0 - r1 + r2);
+          u[at + 3 * xi] = r2;
+        }
+      }
+    }
+  }
+  return packRows(u, a.groups * 16, coutG, cinG);
+}
+
+interface Tiling {
+  cinG: number;
+  coutG: number;
+  K: number;
+  P: number;
+  /** Output positions per tile (a multiple of 8). */
+  T: number;
+  tiles: number;
+  /** Output channels per unit (a multiple of 4) and the blocks of them. */
+  MB: number;
+  mBlocks: number;
+  pointwise: boolean;
+}
+
+/**
+ * Units are (sample, group, tile of output positions, block of output channels). Tiles are cut
+ * to fit the cache, then smaller (and channel blocks added) until every thread has about four
+ * units, so two threads finish together on small feature maps too.
+ */
+function tiling(a: Conv2dAttrs, threads: number): Tiling {
+  const cinG = a.cin / a.groups;
+  const coutG = a.cout / a.groups;
+  const K = cinG * a.kernel[0] * a.kernel[1];
+  const P = a.ho * a.wo;
+  const jobs = a.n * a.groups;
+  const want = 4 * threads;
+  let T = Math.max(8, Math.min(512, Math.floor(B_TILE_BYTES / (4 * K) / 8) * 8));
+  if (jobs * Math.ceil(P / T) < want) T = Math.max(8, roundUp(Math.ceil(P / Math.ceil(want / jobs)), 8));
+  T = Math.min(T, roundUp(P, 8));
+  const tiles = Math.ceil(P / T);
+  let mBlocks = 1;
+  if (jobs * tiles < want && coutG >= 64) mBlocks = Math.min(Math.ceil(coutG / 32), Math.ceil(want / (jobs * tiles)));
+  const MB = roundUp(Math.ceil(coutG / mBlocks), 4);
+  mBlocks = Math.ceil(coutG / MB);
+  const pointwise = a.kernel[0] === 1 && a.kernel[1] === 1 && a.stride[0] === 1 && a.stride[1] === 1 && a.pads.every((p) => p === 0);
+  return { cinG, coutG, K, P, T, tiles, MB, mBlocks, pointwise };
+}
+
+/**
+ * Three ways, chosen per use of the op:
+ * - depthwise (one input channel per group): direct (window.as), one output plane per unit; as a
+ *   GEMM it would have K = kh * kw and nothing to reuse;
+ * - 3x3 stride 1 with 16+ channels per group: Winograd F(2x2, 3x3) (winograd.as + gemm.as);
+ * - everything else: packed GEMM (gemm.as), C[cout_g, positions] = W_g x B with B the im2col of a
+ *   tile of output positions packed straight into GEMM panels (conv.as); a 1x1 stride-1
+ *   convolution packs its input plane as is (no im2col).
+ * The weights are rearranged once, at prepare time.
+ */
+export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
+  pack(a, [w, b]) {
+    if (isDepthwise(a)) return b ? [w, b] : [w];
+    if (isWinograd(a)) return [winogradWeights(a, w), ...(b ? [b] : [])];
+    const t = tiling(a, 1);
+    return [packRows(w, a.groups, t.coutG, t.K), ...(b ? [b] : [])];
+  },
+  units({ attrs: a, threads }: WasmPlanArgs<Conv2dAttrs>) {
+    if (isDepthwise(a)) return a.n * a.cout;
+    if (isWinograd(a)) {
+      const t = winoTiling(a, threads);
+      return a.n * a.groups * t.bands * t.mBlocks;
+    }
+    const t = tiling(a, threads);
+    return a.n * a.groups * t.tiles * t.mBlocks;
+  },
+  scratchBytes({ attrs: a, threads }) {
+    if (isDepthwise(a)) return windowScratchBytes(a.h, a.w, a.kernel, a.stride, a.pads, a.dilation, a.ho, a.wo);
+    if (isWinograd(a)) {
+      const t = winoTiling(a, threads);
+      return ((2 * t.RB + 2) * t.padCols + 16 * t.cinG * t.Npad + 16 * t.MB * t.Npad) * 4 + gemmTmpBytes(t.MB, t.Npad) + 64;
+    }
+    const t = tiling(a, threads);
+    return t.K * t.T * 4 + gemmTmpBytes(t.MB, t.T) + 64;
+  },
+  run(k, args, start, end) {
+    if (isDepthwise(args.attrs)) return depthwise(k, args, start, end);
+    if (isWinograd(args.attrs)) return winograd(k, args, start, end);
+    const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch } = args;
+    const t = tiling(a, threads);
+    const [kh, kw] = a.kernel;
+    const bTile = scratch;
+    const tmp = bTile + t.K * t.T * 4;
+    const lanes = tmp + gemmTmpBytes(t.MB, t.T);
+    const planeBytes = a.h * a.w * 4;
+    const groupA = Math.ceil(t.coutG / 4) * 4 * t.K * 4;
+    let packed = -1;
+    for (let u = start; u < end; u++) {
+      const mb = u % t.mBlocks;
+      const rest = Math.floor(u / t.mBlocks);
+      const tile = rest % t.tiles;
+      const job = Math.floor(rest / t.tiles);
+      const g = job % a.groups;
+      const n = Math.floor(job / a.groups);
+      const p0 = tile * t.T;
+      const cols = Math.min(t.T, t.P - p0);
+      // Consecutive units of the same tile (other channel blocks) reuse the packed B.
+      if (packed !== rest) {
+        const xg = x + (n * a.cin + g * t.cinG) * planeBytes;
+        if (t.pointwise) k.pack_b_rows(xg + p0 * 4, planeBytes, t.cinG, cols, bTile);
+        else k.pack_b_conv(xg, t.cinG, a.h, a.w, kh, kw, a.stride[0], a.stride[1], a.pads[0], a.pads[1], a.dilation[0], a.dilation[1], a.wo, p0, cols, bTile, lanes);
+        packed = rest;
+      }
+      const m0 = mb * t.MB;
+      const M = Math.min(t.MB, t.coutG - m0);
+      const c = y + ((n * a.cout + g * t.coutG + m0) * t.P + p0) * 4;
+      k.gemm(M, cols, t.K, wp + g * groupA + m0 * t.K * 4, bTile, c, t.P * 4, bias === undefined ? 0 : bias + (g * t.coutG + m0) * 4, tmp);
+    }
+  },
+};
+
+function depthwise(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, scratch }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+  const [kh, kw] = a.kernel;
+  const [pt, pl, pb, pr] = a.pads;
+  const mult = a.cout / a.groups;
+  const plane = a.h * a.w * 4;
+  const P = a.ho * a.wo * 4;
+  for (let u = start; u < end; u++) {
+    const n = Math.floor(u / a.cout);
+    const co = u - n * a.cout;
+    const ci = Math.floor(co / mult);
+    k.dw_plane(
+      x + (n * a.cin + ci) * plane, a.h, a.w, kh, kw, a.stride[0], a.stride[1], pt, pl, pb, pr, a.dilation[0], a.dilation[1],
+      a.ho, a.wo, wt + co * kh * kw * 4, bias === undefined ? 0 : bias + co * 4, y + u * P, scratch,
+    );
+  }
+}
+
+function winograd(k: KernelExports, { attrs: a, threads, x: [x], w: [wp, bias], y, scratch }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+  const t = winoTiling(a, threads);
+  const [pt, pl] = a.pads;
+  const plane = a.h * a.w * 4;
+  const P = a.ho * a.wo;
+  const pad = scratch;
+  const bSets = pad + (2 * t.RB + 2) * t.padCols * 4;
+  const xiStride = t.cinG * t.Npad * 4;
+  const mBufs = bSets + 16 * xiStride;
+  const mStride = t.MB * t.Npad * 4;
+  const tmp = mBufs + 16 * mStride;
+  const tail = tmp + gemmTmpBytes(t.MB, t.Npad);
+  const groupA = 16 * Math.ceil(t.coutG / 4) * 4 * t.cinG * 4;
+  const xiA = Math.ceil(t.coutG / 4) * 4 * t.cinG * 4;
+  let transformed = -1;
+  for (let u = start; u < end; u++) {
+    const mb = u % t.mBlocks;
+    const rest = Math.floor(u / t.mBlocks);
+    const band = rest % t.bands;
+    const job = Math.floor(rest / t.bands);
+    const g = job % a.groups;
+    const n = Math.floor(job / a.groups);
+    const ty0 = band * t.RB;
+    const rb = Math.min(t.RB, t.tilesY - ty0);
+    const N = rb * t.tilesX4;
+    // Consecutive units of one band (other channel blocks) share its input transform.
+    if (transformed !== rest) {
+      const xg = x + (n * a.cin + g * t.cinG) * plane;
+      for (let c = 0; c < t.cinG; c++) k.wino_input(xg + c * plane, a.h, a.w, pt, pl, ty0, rb, t.tilesX4, t.padCols, pad, c, t.cinG, xiStride, bSets);
+      transformed = rest;
+    }
+    const m0 = mb * t.MB;
+    const M = Math.min(t.MB, t.coutG - m0);
+    const aG = wp + g * groupA + m0 * t.cinG * 4;
+    for (let xi = 0; xi < 16; xi++) k.gemm(M, N, t.cinG, aG + xi * xiA, bSets + xi * xiStride, mBufs + xi * mStride, N * 4, 0, tmp);
+    k.wino_output(
+      mBufs, mStride, M, N, rb, t.tilesX, t.tilesX4, ty0, a.ho, a.wo,
+      bias === undefined ? 0 : bias + (g * t.coutG + m0) * 4, y + (n * a.cout + g * t.coutG + m0) * P * 4, P, tail,
+    );
+  }
+}

@@ -1,0 +1,107 @@
+/** File commands shared by the toolbar, the keyboard and Electron's menu. */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { Recovery } from '../../shared/ipc.ts';
+import type { ExportFormat } from '../../shared/protocol.ts';
+import type { Report } from '../../shared/report.ts';
+import { emptyDesign } from '../lib/design.ts';
+import { designFileName, designText, platform } from '../lib/platform.ts';
+import { useDesign } from './design.ts';
+import { useEngine } from './engine.ts';
+import { useRuns } from './runs.ts';
+import { useUi } from './ui.ts';
+
+export const FORMAT_LABELS: Record<ExportFormat, string> = {
+  html: 'HTML report',
+  json: 'JSON report',
+  csv: 'CSV table',
+  md: 'Markdown table',
+  trace: 'Chrome trace',
+};
+
+export const useFiles = defineStore('files', () => {
+  const design = useDesign();
+  const runs = useRuns();
+  const ui = useUi();
+  const engine = useEngine();
+  const recovery = ref<Recovery>(null);
+
+  const fail = (what: string) => (err: unknown) => ui.notify(`${what}: ${(err as Error).message}`, 'error', 9000);
+
+  function newDesign(): void {
+    design.load(emptyDesign());
+    ui.tab = 'layers';
+  }
+
+  async function open(): Promise<void> {
+    try {
+      const file = await platform.openDesign();
+      if (!file) return;
+      design.load(file.spec, { path: file.path });
+      ui.notify(`opened ${file.name}`);
+    } catch (err) {
+      fail('could not open the design')(err);
+    }
+  }
+
+  async function save(saveAs = false): Promise<void> {
+    try {
+      const where = await platform.saveDesign(design.spec, design.path, saveAs);
+      if (!where) return;
+      design.markSaved(where.path);
+      ui.notify(where.path ? `saved ${where.path}` : `saved ${designFileName(design.spec.name)}`);
+    } catch (err) {
+      fail('could not save the design')(err);
+    }
+  }
+
+  /** The report an export renders: the run shown in Results, else the live inspection. */
+  function exportReport(): Report | null {
+    return runs.shown?.analysis.report ?? design.analysis?.report ?? null;
+  }
+
+  async function exportAs(format: ExportFormat | 'design'): Promise<void> {
+    try {
+      if (format === 'design') {
+        await platform.saveExport(designText(design.spec), designFileName(design.spec.name), 'application/json', 'design');
+        return;
+      }
+      const report = exportReport();
+      if (!report) throw new Error('there is no report yet: fix the design or run a profile');
+      const r = await engine.api().request('export', { report, format });
+      const base = designFileName(report.model.name).replace(/\.convscope\.json$/, '');
+      if (await platform.saveExport(r.text, `${base}${r.extension}`, r.mime, format)) ui.notify(`exported the ${FORMAT_LABELS[format]}`);
+    } catch (err) {
+      fail(`could not export the ${format === 'design' ? 'design' : FORMAT_LABELS[format]}`)(err);
+    }
+  }
+
+  async function openPreset(id: string): Promise<void> {
+    try {
+      const { spec } = await engine.api().request('preset', { preset: id });
+      design.load(spec);
+      ui.presetsOpen = false;
+      ui.tab = 'layers';
+      ui.notify(`opened preset ${spec.name} (Undo brings back the previous design)`);
+    } catch (err) {
+      fail(`could not open preset ${id}`)(err);
+    }
+  }
+
+  async function checkRecovery(): Promise<void> {
+    recovery.value = await platform.recovery().catch(() => null);
+  }
+
+  function restoreRecovery(): void {
+    if (!recovery.value) return;
+    design.load(recovery.value.spec, { path: recovery.value.path, clean: false });
+    recovery.value = null;
+  }
+
+  function discardRecovery(): void {
+    recovery.value = null;
+    platform.autosave(null);
+  }
+
+  return { recovery, newDesign, open, save, exportAs, exportReport, openPreset, checkRecovery, restoreRecovery, discardRecovery };
+});

@@ -1,0 +1,151 @@
+/** Profiling runs: settings, the run in progress (progress, cancel), finished runs and the pinned ones. */
+import { defineStore } from 'pinia';
+import { computed, reactive, ref, shallowRef, watch } from 'vue';
+import type { Analysis } from '../../shared/protocol.ts';
+import { EngineRequestError } from '../connection/client.ts';
+import { useDesign } from './design.ts';
+import { useEngine } from './engine.ts';
+
+export interface RunRecord {
+  id: string;
+  label: string;
+  analysis: Analysis;
+  createdAt: string;
+  /** Profiles have times; a pinned inspection has counts only. */
+  timed: boolean;
+}
+
+export interface RunProgress {
+  requestId: number;
+  phase: 'prepare' | 'warmup' | 'measure';
+  done: number;
+  total: number;
+  /** 0..1 over the whole run (prepare, warm-up, measured repeats). */
+  fraction: number;
+}
+
+const SETTINGS_KEY = 'convscope.run-settings';
+
+function loadSettings() {
+  const dflt = { backend: 'auto', warmup: 1, repeat: 5, batch: null as number | null };
+  try {
+    return { ...dflt, ...(JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as Partial<typeof dflt>) };
+  } catch {
+    return dflt;
+  }
+}
+
+export const useRuns = defineStore('runs', () => {
+  const engine = useEngine();
+  const design = useDesign();
+  const settings = reactive(loadSettings());
+  const current = ref<RunProgress | null>(null);
+  const runs = shallowRef<RunRecord[]>([]);
+  const pinnedIds = ref<string[]>([]);
+  const shownId = ref<string | null>(null);
+  const error = ref<string | null>(null);
+  const lastOutcome = ref<'done' | 'cancelled' | 'failed' | null>(null);
+  const baselineId = ref<string | null>(null);
+  let counter = 0;
+
+  watch(settings, () => localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings)), { deep: true });
+
+  const shown = computed(() => runs.value.find((r) => r.id === shownId.value) ?? null);
+  const pinned = computed(() => pinnedIds.value.map((id) => runs.value.find((r) => r.id === id)).filter((r): r is RunRecord => !!r));
+  const baseline = computed(() => pinned.value.find((r) => r.id === baselineId.value) ?? pinned.value[0] ?? null);
+
+  function label(backend: string | null): string {
+    const sel = design.selected;
+    const params = sel?.params
+      ? Object.entries(sel.params)
+          .slice(0, 3)
+          .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('x') : v}`)
+          .join(' ')
+      : '';
+    const about = sel ? ` · ${sel.id}${params ? ` (${params})` : ''}` : '';
+    return `#${counter} ${design.spec.name}${about}${backend ? ` · ${backend}` : ''}`;
+  }
+
+  function add(analysis: Analysis, timed: boolean): RunRecord {
+    counter++;
+    const record: RunRecord = { id: `run-${counter}`, label: label(analysis.report.backend?.name ?? null), analysis, createdAt: new Date().toISOString(), timed };
+    runs.value = [...runs.value, record].slice(-30);
+    return record;
+  }
+
+  async function start(): Promise<void> {
+    if (current.value) return;
+    if (design.problem) {
+      lastOutcome.value = 'failed';
+      error.value = `fix the design first: ${design.problem.message}`;
+      return;
+    }
+    error.value = null;
+    lastOutcome.value = null;
+    const steps = (phase: RunProgress['phase'], done: number) => {
+      const total = 1 + settings.warmup + settings.repeat;
+      const before = phase === 'prepare' ? 0 : phase === 'warmup' ? 1 : 1 + settings.warmup;
+      return Math.min(1, (before + done) / total);
+    };
+    const handle = engine.api().start(
+      'profile',
+      {
+        spec: design.spec,
+        backend: settings.backend,
+        warmup: settings.warmup,
+        repeat: settings.repeat,
+        ...(settings.batch ? { batch: settings.batch } : {}),
+      },
+      (p) => {
+        if (current.value?.requestId === handle.id) current.value = { requestId: handle.id, phase: p.phase, done: p.done, total: p.total, fraction: steps(p.phase, p.done) };
+      },
+    );
+    current.value = { requestId: handle.id, phase: 'prepare', done: 0, total: 1, fraction: 0 };
+    try {
+      const analysis = await handle.result;
+      const record = add(analysis, true);
+      shownId.value = record.id;
+      lastOutcome.value = 'done';
+    } catch (err) {
+      if (err instanceof EngineRequestError && err.kind === 'cancelled') {
+        lastOutcome.value = 'cancelled';
+      } else {
+        lastOutcome.value = 'failed';
+        error.value = (err as Error).message;
+      }
+    } finally {
+      current.value = null;
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    const run = current.value;
+    if (!run) return;
+    await engine.api().request('cancel', { target: run.requestId }).catch(() => undefined);
+  }
+
+  /** Pins a finished run, or the live inspection (counts only) when `id` is null. */
+  function pin(id: string | null): void {
+    let record = id ? runs.value.find((r) => r.id === id) : undefined;
+    if (!record) {
+      if (!design.analysis) return;
+      record = add(design.analysis, false);
+    }
+    if (!pinnedIds.value.includes(record.id)) pinnedIds.value = [...pinnedIds.value, record.id];
+  }
+
+  function unpin(id: string): void {
+    pinnedIds.value = pinnedIds.value.filter((x) => x !== id);
+    if (baselineId.value === id) baselineId.value = null;
+  }
+
+  function rename(id: string, text: string): void {
+    runs.value = runs.value.map((r) => (r.id === id ? { ...r, label: text } : r));
+  }
+
+  function show(id: string | null): void {
+    shownId.value = id;
+  }
+
+  return { settings, current, runs, pinned, pinnedIds, shown, shownId, error, lastOutcome, baseline, baselineId, start, cancel, pin, unpin, rename, show };
+});

@@ -1,0 +1,50 @@
+/** View state: theme, the centre tab, the highlighted report row, notices. */
+import { defineStore } from 'pinia';
+import { ref, watch } from 'vue';
+
+export type CenterTab = 'layers' | 'graph' | 'results' | 'compare';
+export type Theme = 'light' | 'dark';
+
+const THEME_KEY = 'convscope.theme';
+
+export interface Notice {
+  id: number;
+  kind: 'info' | 'error';
+  text: string;
+}
+
+export const useUi = defineStore('ui', () => {
+  const stored = localStorage.getItem(THEME_KEY);
+  const theme = ref<Theme>(stored === 'dark' || stored === 'light' ? stored : window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
+  const tab = ref<CenterTab>('layers');
+  /** Expanded op id (report row) selected in a chart, the table or the graph. */
+  const selectedRow = ref<string | null>(null);
+  const presetsOpen = ref(false);
+  const notices = ref<Notice[]>([]);
+  let nextNotice = 1;
+
+  watch(
+    theme,
+    (t) => {
+      document.documentElement.dataset.theme = t;
+      localStorage.setItem(THEME_KEY, t);
+    },
+    { immediate: true },
+  );
+
+  function toggleTheme(): void {
+    theme.value = theme.value === 'dark' ? 'light' : 'dark';
+  }
+
+  function notify(text: string, kind: Notice['kind'] = 'info', ms = 5000): void {
+    const id = nextNotice++;
+    notices.value = [...notices.value, { id, kind, text }];
+    setTimeout(() => dismiss(id), ms);
+  }
+
+  function dismiss(id: number): void {
+    notices.value = notices.value.filter((n) => n.id !== id);
+  }
+
+  return { theme, tab, selectedRow, presetsOpen, notices, toggleTheme, notify, dismiss };
+});

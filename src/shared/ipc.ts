@@ -1,0 +1,80 @@
+/**
+ * The Electron IPC contract between main and the workbench window (through the preload script):
+ * file dialogs, saving, autosave, menu commands and engine status. Engine traffic itself does not
+ * pass here; it has its own MessagePort (see protocol.ts). Both sides validate with these schemas.
+ */
+import { z } from 'zod';
+import { EXPORT_FORMATS, type EngineStatusMessage } from './protocol.ts';
+import { modelSpecSchema } from './report-schema.ts';
+import type { ModelSpec } from './spec.ts';
+
+export const IPC = {
+  openDesign: 'convscope:open-design',
+  openRecent: 'convscope:open-recent',
+  saveDesign: 'convscope:save-design',
+  saveExport: 'convscope:save-export',
+  setTitle: 'convscope:set-title',
+  autosave: 'convscope:autosave',
+  recovery: 'convscope:recovery',
+  recentFiles: 'convscope:recent-files',
+  menu: 'convscope:menu',
+  engineStatus: 'convscope:engine-status',
+  enginePort: 'convscope:engine-port',
+} as const;
+
+export const openedDesignSchema = z.object({ spec: modelSpecSchema, path: z.string(), name: z.string() });
+export type OpenedDesign = z.infer<typeof openedDesignSchema>;
+
+export const saveDesignRequestSchema = z.object({ spec: modelSpecSchema, path: z.string().nullable(), saveAs: z.boolean() });
+export type SaveDesignRequest = z.infer<typeof saveDesignRequestSchema>;
+
+export const saveExportRequestSchema = z.object({
+  text: z.string(),
+  defaultName: z.string().min(1).max(255),
+  format: z.union([z.enum(EXPORT_FORMATS), z.literal('design')]),
+});
+export type SaveExportRequest = z.infer<typeof saveExportRequestSchema>;
+
+export const savedSchema = z.object({ path: z.string() }).nullable();
+
+export const titleSchema = z.object({ name: z.string(), dirty: z.boolean(), path: z.string().nullable() });
+export type TitleState = z.infer<typeof titleSchema>;
+
+export const autosaveSchema = z.object({ spec: modelSpecSchema, path: z.string().nullable(), dirty: z.boolean() }).nullable();
+export type AutosaveState = z.infer<typeof autosaveSchema>;
+
+export const recoverySchema = z.object({ spec: modelSpecSchema, path: z.string().nullable(), savedAt: z.string() }).nullable();
+export type Recovery = z.infer<typeof recoverySchema>;
+
+export const recentFilesSchema = z.array(z.string());
+
+export const MENU_COMMANDS = ['new', 'open', 'save', 'save-as', 'undo', 'redo', 'presets', 'run', 'toggle-theme'] as const;
+export const menuCommandSchema = z.discriminatedUnion('command', [
+  z.object({ command: z.enum(MENU_COMMANDS) }),
+  z.object({ command: z.literal('export'), format: z.union([z.enum(EXPORT_FORMATS), z.literal('design')]) }),
+  z.object({ command: z.literal('open-recent'), path: z.string() }),
+]);
+export type MenuCommand = z.infer<typeof menuCommandSchema>;
+
+/** What the preload script exposes to the workbench as `window.convscope`. */
+export interface DesktopApi {
+  readonly platform: 'electron';
+  openDesign(): Promise<OpenedDesign | null>;
+  openRecent(path: string): Promise<OpenedDesign | null>;
+  saveDesign(request: SaveDesignRequest): Promise<{ path: string } | null>;
+  saveExport(request: SaveExportRequest): Promise<{ path: string } | null>;
+  setTitle(state: TitleState): void;
+  autosave(state: AutosaveState): void;
+  recovery(): Promise<Recovery>;
+  recentFiles(): Promise<string[]>;
+  onMenu(listener: (command: MenuCommand) => void): void;
+  /** Called with the latest status at once, then on every change. */
+  onEngineStatus(listener: (status: EngineStatusMessage) => void): void;
+  /**
+   * Asks for the engine's MessagePort: the preload posts it (and every later one, after an engine
+   * restart) to the window as `window.postMessage('convscope:engine-port', '*', [port])`.
+   */
+  connectEngine(): void;
+}
+
+export type { ModelSpec };

@@ -1,0 +1,222 @@
+/**
+ * The HTML report as a user gets it: opened from disk in a real Chromium, with its inlined
+ * ECharts drawing every chart, nothing fetched from anywhere, and the table interactive.
+ * Browser-side code is passed as strings: the project's TypeScript has no DOM types, on purpose.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
+import { buildPlan } from '../src/engine/graph/plan.ts';
+import { profilePlan } from '../src/engine/profiler.ts';
+import { renderReport } from '../src/engine/report/index.ts';
+import { buildReport } from '../src/engine/reporting.ts';
+import type { Report } from '../src/shared/report.ts';
+import { smallSpec } from './helpers/small-model.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ENV = { app_version: 'test', node: process.version, platform: `${process.platform}-${process.arch}`, cpu: 'test CPU' };
+
+let browser: Browser;
+let dir: string;
+let profiled: Report;
+let inspected: Report;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the HTML report test needs a real Chromium. Install it with \`apt-get install chromium\` (CI installs it).`);
+  }
+  const plan = buildPlan(smallSpec());
+  const backend = new CpuBackend(2);
+  try {
+    const result = await profilePlan(plan, backend, { warmup: 1, repeat: 3 });
+    profiled = buildReport(plan, {
+      environment: ENV,
+      backend: { name: backend.name, adapter: backend.adapter, timing: backend.timing, threads: backend.threads },
+      profile: result,
+    });
+  } finally {
+    await backend.dispose();
+  }
+  inspected = buildReport(plan, { environment: ENV });
+  dir = mkdtempSync(join(tmpdir(), 'convscope-html-'));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Opened {
+  page: Page;
+  url: string;
+  /** Console errors and uncaught exceptions, in order. */
+  problems: string[];
+  /** Every URL the page asked for. */
+  requests: string[];
+}
+
+async function open(report: Report, name: string): Promise<Opened> {
+  const path = join(dir, name);
+  writeFileSync(path, renderReport(report, 'html'));
+  const url = pathToFileURL(path).href;
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const problems: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => requests.push(r.url()));
+  // Anything but the file itself is refused (and recorded above), so a stray fetch fails here, not silently.
+  await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, url, problems, requests };
+}
+
+interface ChartPaint {
+  id: string;
+  instance: boolean;
+  canvases: number;
+  pixels: number;
+  painted: number;
+}
+
+/** For every chart container: is there an ECharts instance, and how many canvas pixels are not transparent. */
+const PAINT = `(() => Array.from(document.querySelectorAll('.chart')).map((el) => {
+  let pixels = 0, painted = 0;
+  const canvases = Array.from(el.querySelectorAll('canvas'));
+  for (const c of canvases) {
+    if (!c.width || !c.height) continue;
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    pixels += c.width * c.height;
+    for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) painted++;
+  }
+  return { id: el.id, instance: !!(window.echarts && window.echarts.getInstanceByDom(el)), canvases: canvases.length, pixels, painted };
+}))()`;
+
+/** ECharts paints on the next animation frame; wait until every chart has drawn (or give up after a few seconds). */
+async function chartPaint(page: Page): Promise<ChartPaint[]> {
+  let paint: ChartPaint[] = [];
+  for (let i = 0; i < 50; i++) {
+    paint = await page.evaluate<ChartPaint[]>(PAINT);
+    if (paint.length > 0 && paint.every((c) => c.painted > 0)) break;
+    await page.waitForTimeout(100);
+  }
+  return paint;
+}
+
+function expectDrawn(paint: ChartPaint[], ids: string[]) {
+  expect(paint.map((c) => c.id).sort()).toEqual([...ids].sort());
+  for (const c of paint) {
+    expect(c.instance, `${c.id} has an ECharts instance`).toBe(true);
+    expect(c.canvases, `${c.id} has a canvas`).toBeGreaterThan(0);
+    // Axes, labels and marks cover well over 1% of a chart; a blank canvas has 0 painted pixels.
+    expect(c.painted / c.pixels, `${c.id}: ${c.painted} of ${c.pixels} pixels painted`).toBeGreaterThan(0.01);
+  }
+}
+
+/** Row ids in table order, and the raw (data-v) values of one column. */
+async function tableColumn(page: Page, title: string): Promise<{ ids: string[]; values: string[] }> {
+  return page.evaluate<{ ids: string[]; values: string[] }>(`(() => {
+    const table = document.getElementById('layers');
+    const col = Array.from(table.tHead.rows[0].cells).findIndex((th) => th.textContent === ${JSON.stringify(title)});
+    const rows = Array.from(table.tBodies[0].rows);
+    return {
+      ids: rows.map((tr) => tr.cells[1].textContent),
+      values: rows.map((tr) => { const c = tr.cells[col]; return c.hasAttribute('data-v') ? c.getAttribute('data-v') : c.textContent; }),
+    };
+  })()`);
+}
+
+function expectClean(o: Opened) {
+  expect(o.problems).toEqual([]);
+  // data: URLs are not network requests (the CSP allows data: images, which ECharts may use).
+  expect(o.requests.filter((u) => !u.startsWith('data:'))).toEqual([o.url]);
+}
+
+describe('HTML report in Chromium', () => {
+  it('a profiled report draws all six charts, fetches nothing, and has a sortable row per layer', async () => {
+    const o = await open(profiled, 'profiled.html');
+    const { page } = o;
+    try {
+      expectDrawn(await chartPaint(page), ['chart-flops', 'chart-params', 'chart-time', 'chart-share', 'chart-roofline', 'chart-memory']);
+      expect(await page.locator('.empty').count()).toBe(0);
+      expect(await page.locator('h1').textContent()).toBe(profiled.model.name);
+      expect(await page.locator('.stat', { hasText: 'Forward time (median)' }).count()).toBe(1);
+
+      const rows = page.locator('#layers tbody tr');
+      expect(await rows.count()).toBe(profiled.layers.length);
+      const initial = await tableColumn(page, 'MACs');
+      expect(initial.ids).toEqual(profiled.layers.map((l) => l.id));
+
+      // Numeric column: ascending on the first click, descending on the second.
+      const macs = page.locator('#layers thead th', { hasText: /^MACs$/ });
+      await macs.click();
+      expect(await macs.getAttribute('aria-sort')).toBe('ascending');
+      const up = await tableColumn(page, 'MACs');
+      const upValues = up.values.map(Number);
+      expect(upValues).toEqual([...upValues].sort((a, b) => a - b));
+      expect([...up.ids].sort()).toEqual([...initial.ids].sort());
+      expect(up.ids).not.toEqual(initial.ids); // the model's MACs are not already in order
+      await macs.click();
+      expect(await macs.getAttribute('aria-sort')).toBe('descending');
+      const downValues = (await tableColumn(page, 'MACs')).values.map(Number);
+      expect(downValues).toEqual([...downValues].sort((a, b) => b - a));
+
+      // Times sort by value, not by the text shown; a text column sorts alphabetically.
+      await page.locator('#layers thead th', { hasText: /^time median \(ms\)$/ }).click();
+      const times = (await tableColumn(page, 'time median (ms)')).values.map(Number);
+      expect(times.every((t) => t > 0)).toBe(true);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      const op = page.locator('#layers thead th', { hasText: /^op$/ });
+      await op.click();
+      expect(await macs.getAttribute('aria-sort')).toBeNull();
+      const ops = (await tableColumn(page, 'op')).values;
+      expect(ops).toEqual([...ops].sort((a, b) => a.localeCompare(b)));
+
+      // A row click highlights it; a click in a chart column selects that op in the table.
+      await rows.filter({ hasText: 'se/fc1' }).click();
+      expect(await page.locator('#selected').textContent()).toBe('se/fc1');
+      expect(await page.locator('#layers tbody tr.hl').count()).toBe(1);
+      const target = profiled.layers.findIndex((l) => l.id === 'p');
+      const point = await page.evaluate<[number, number]>(`(() => {
+        const chart = echarts.getInstanceByDom(document.getElementById('chart-flops'));
+        return [chart.convertToPixel({ xAxisIndex: 0 }, ${target}), chart.getHeight() / 2];
+      })()`);
+      await page.locator('#chart-flops').click({ position: { x: point[0], y: point[1] } });
+      expect(await page.locator('#selected').textContent()).toBe('p');
+      expect(await page.locator('#layers tbody tr.hl td.id').textContent()).toBe('p');
+
+      expectClean(o);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('an inspect-only report (times null) draws the count charts and says the rest is not profiled', async () => {
+    const o = await open(inspected, 'inspected.html');
+    const { page } = o;
+    try {
+      expectDrawn(await chartPaint(page), ['chart-flops', 'chart-params', 'chart-share', 'chart-memory']);
+      const empty = page.locator('.empty');
+      expect(await empty.count()).toBe(2); // time per op and the roofline need times
+      for (const text of await empty.allTextContents()) expect(text).toMatch(/not profiled/);
+      expect(await page.locator('.stat', { hasText: 'Forward time' }).textContent()).toMatch(/not profiled/);
+      expect(await page.locator('h2', { hasText: 'Share of FLOPs by layer' }).count()).toBe(1);
+      expect(await page.locator('#layers tbody tr').count()).toBe(inspected.layers.length);
+      const times = (await tableColumn(page, 'time median (ms)')).values;
+      expect(times.every((t) => t === '')).toBe(true);
+      expectClean(o);
+    } finally {
+      await page.close();
+    }
+  });
+});
