@@ -249,9 +249,19 @@ describe('CSV', () => {
     expect(rows[0]).toMatchObject({ block: '', macs: '6912', flops: '14080', params: '112', time_median_ms: '0.5', time_p10_ms: '0.4', time_p90_ms: '0.7' });
     expect(Number(rows[3].gflops_per_s)).toBeCloseTo(r.layers[3].gflops_per_s!, 4);
     expect(text.split('\r\n')[1]).toBe(
-      'c1,c1,,conv2d,1x3x8x8,1x4x8x8,112,0,6912,14080,1024,2240,6.28571,0.5,0.4,0.7,0.02816,' +
+      'c1,c1,,conv2d,1x3x8x8,1x4x8x8,112,0,6912,14080,1024,2240,6.28571,0.5,0.4,0.7,0.02816,,' +
         '"MACs = 1 * 4 * 8 * 8 * (3 / 1) * 3 * 3 = 6,912; FLOPs = 2 * MACs + 256 (bias) = 14,080, ""exact"""',
     );
+  });
+
+  it('names the op a fused row ran inside', () => {
+    const r = fixture();
+    r.layers[1] = { ...r.layers[1], fused_into: 'c1', time_ms: { median: 0, p10: 0, p90: 0 }, gflops_per_s: null };
+    const rows = parseCsv(toCsv(r)).slice(1).map((cells) => Object.fromEntries(CSV_COLUMNS.map((c, i) => [c, cells[i]])));
+    expect(rows.map((row) => row.fused_into)).toEqual(r.layers.map((l) => l.fused_into ?? ''));
+    expect(rows[1].fused_into).toBe('c1');
+    const md = toMarkdown(r).split('\n').find((line) => line.includes(`| ${escapeMarkdown(r.layers[1].id)} |`))!;
+    expect(md).toContain('| in c1 |');
   });
 
   it('leaves time cells empty when the model was not profiled', () => {

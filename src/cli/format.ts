@@ -26,7 +26,11 @@ export function textTable(report: Report): string {
     l.params.toLocaleString('en-US'),
     l.macs.toLocaleString('en-US'),
     l.flops.toLocaleString('en-US'),
-    ...(timed ? [l.time_ms ? l.time_ms.median.toFixed(3) : '', l.gflops_per_s !== null ? l.gflops_per_s.toFixed(2) : ''] : []),
+    ...(timed
+      ? l.fused_into
+        ? [`in ${l.fused_into}`, '']
+        : [l.time_ms ? l.time_ms.median.toFixed(3) : '', l.gflops_per_s !== null ? l.gflops_per_s.toFixed(2) : '']
+      : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const numeric = (i: number) => i >= 3;

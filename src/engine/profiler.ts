@@ -25,13 +25,15 @@ export interface ProfileResult {
   nodeTimes: number[][];
   /** End-to-end forward time of each measured run, ms. */
   e2eTimes: number[];
-  /** The first forward run (buffer placement, JIT, pipeline compilation), ms. */
+  /** The first forward run (JIT warm-up, first-use caches; buffers and pipelines are made in the untimed prepare()), ms. */
   firstRunMs: number;
   output: Float32Array;
   warmup: number;
   repeat: number;
   /** Ops the backend ran inside another op's kernel: op id -> that op's id (see LayerRow.fused_into). */
   fusedInto?: Record<string, string>;
+  /** Set when this model was timed differently from the backend's usual method (see PreparedModel.timing). */
+  timing?: string;
 }
 
 /**
@@ -73,7 +75,7 @@ export async function profilePlan(plan: Plan, backend: Backend, options: Profile
       onProgress?.({ phase: 'measure', done: r + 1, total: repeat });
     }
     const fusedInto = model.fusedInto?.size ? Object.fromEntries(model.fusedInto) : undefined;
-    return { nodeTimes, e2eTimes, firstRunMs, output, warmup, repeat, ...(fusedInto ? { fusedInto } : {}) };
+    return { nodeTimes, e2eTimes, firstRunMs, output, warmup, repeat, ...(fusedInto ? { fusedInto } : {}), ...(model.timing ? { timing: model.timing } : {}) };
   } finally {
     await model.dispose();
   }

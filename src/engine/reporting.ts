@@ -43,6 +43,7 @@ export function buildReport(plan: Plan, ctx: ReportContext): Report {
     ? {
         ...ctx.backend,
         ...(profile ? { warmup: profile.warmup, repeat: profile.repeat, first_run_ms: profile.firstRunMs, e2e_ms: e2e! } : {}),
+        ...(profile?.timing ? { timing: profile.timing } : {}),
       }
     : null;
   return {

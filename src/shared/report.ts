@@ -68,7 +68,7 @@ export interface BackendInfo {
   fallbacks?: string[];
   /** GPU backends: the device limits kernels were planned with (maxStorageBufferBindingSize, ...). */
   limits?: Record<string, number>;
-  /** Time of the first run (includes one-off setup such as pipeline compilation), ms. */
+  /** Time of the first run (JIT warm-up and first-use caches; buffers and pipelines are made before it, untimed), ms. */
   first_run_ms?: number;
   /** End-to-end forward time over the repeats, ms. */
   e2e_ms?: TimeStats;

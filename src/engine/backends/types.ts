@@ -15,6 +15,8 @@ export interface PreparedModel {
    * op id -> id of the op whose dispatch ran it. `onNode` reports 0 ms for them.
    */
   readonly fusedInto?: ReadonlyMap<string, string>;
+  /** How this model's ops are timed, when it differs from the backend's usual `timing`. */
+  readonly timing?: string;
 }
 
 export interface Backend {

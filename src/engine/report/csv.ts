@@ -19,6 +19,7 @@ export const CSV_COLUMNS = [
   'time_p10_ms',
   'time_p90_ms',
   'gflops_per_s',
+  'fused_into',
   'formula',
 ] as const;
 
@@ -47,6 +48,7 @@ function cells(r: LayerRow): string[] {
     t ? sig(t.p10) : '',
     t ? sig(t.p90) : '',
     r.gflops_per_s === null ? '' : sig(r.gflops_per_s),
+    r.fused_into ?? '',
     r.formula,
   ];
 }

@@ -72,7 +72,8 @@ export function toMarkdown(report: Report): string {
       exact(r.macs),
       exact(r.flops),
     ];
-    if (timed) cells.push(ms(r.time_ms!.median), total > 0 ? ((100 * r.time_ms!.median) / total).toFixed(1) : '0.0');
+    if (timed && r.fused_into) cells.push(`in ${escapeMarkdown(r.fused_into)}`, '');
+    else if (timed) cells.push(ms(r.time_ms!.median), total > 0 ? ((100 * r.time_ms!.median) / total).toFixed(1) : '0.0');
     out.push(row(cells));
   });
   const sums = ['', '**total**', '', '', exact(totals.params), exact(totals.macs), exact(totals.flops)];

@@ -75,10 +75,17 @@ export async function prepareModel(ctx: GpuContext, plan: Plan, weights: Map<str
     const staging = stagingBuffer(ctx, outBytes);
     owned.push(staging);
     const timer = useTimestamps && steps.length * 2 <= MAX_QUERIES ? new StepTimer(ctx, steps.length, owned) : null;
+    // A model too long for one query set is timed on the host, and its report must say so.
+    const timing =
+      useTimestamps && !timer
+        ? `host time (performance.now) from each op's submit to queue.onSubmittedWorkDone(), one submit per op: this model's ${steps.length} ` +
+          `dispatches exceed the ${MAX_QUERIES / 2} one timestamp query set can time, so submit and completion overhead is included`
+        : undefined;
     const run = new Runner(ctx, plan, steps, compiled, tensors, staging, timer);
     let disposed = false;
     return {
       fusedInto,
+      ...(timing ? { timing } : {}),
       forward: (input, hooks) => {
         if (disposed) throw new EngineError('forward() on a disposed WebGPU model');
         return run.forward(input, hooks ?? {});
