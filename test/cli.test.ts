@@ -16,6 +16,7 @@ import { fillUniform } from '../src/engine/rng.ts';
 import type { Report } from '../src/shared/report.ts';
 import { describeRun, runCli, type CliResult } from './helpers/cli-process.ts';
 import { firstBitDifference, referenceForward, smallSpec } from './helpers/small-model.ts';
+import { parseCsv } from './helpers/csv.ts';
 
 let dir: string;
 const at = (name: string) => join(dir, name);
@@ -58,35 +59,6 @@ function sum(rows: Report['layers'], key: 'params' | 'buffers' | 'macs' | 'flops
   return rows.reduce((s, r) => s + r[key], 0);
 }
 
-/** RFC 4180, as the CSV renderer writes it (quoted fields may hold commas, quotes, line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 describe.concurrent('convscope CLI', () => {
   describe('help', () => {

@@ -21,6 +21,7 @@ import {
   validateReport,
 } from '../src/engine/report/index.ts';
 import { escapeMarkdown } from '../src/engine/report/markdown.ts';
+import { parseCsv } from './helpers/csv.ts';
 import { base64, sha256 } from '../src/engine/report/sha256.ts';
 import type { LayerRow, Report } from '../src/shared/report.ts';
 
@@ -150,35 +151,6 @@ function untimed(): Report {
   return r;
 }
 
-/** RFC 4180 reader, only for checking the writer. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || record.length > 0) throw new Error('CSV does not end with CRLF');
-  return records;
-}
 
 const MALICIOUS = '</script><img src=x onerror=alert(1)>';
 
