@@ -29,6 +29,9 @@ export default defineConfig({
   renderer: {
     root: at('./src/renderer'),
     plugins: [vue()],
+    // The engine Worker (src/engine/worker, started by connection/transport.ts) splits out ECharts
+    // for HTML exports, which needs ES module output.
+    worker: { format: 'es' },
     build: {
       outDir: at('./out/renderer'),
       minify: 'esbuild',

@@ -1,6 +1,7 @@
 /**
  * One set of workbench specs (e2e/), two projects:
  * - `web`: the browser host (`convscope serve`) in Debian's Chromium. Runs in CI, never skipped.
+ *   WebGPU is on, on SwiftShader (CPU), for the in-window engine Worker's spec.
  * - `electron`: the built Electron app through Playwright's `_electron`. Runs where the Electron
  *   binary is installed; elsewhere every spec skips with how to install it (see e2e/fixtures.ts).
  */
@@ -34,7 +35,7 @@ export default defineConfig({
         acceptDownloads: true,
         launchOptions: {
           executablePath: chromium,
-          args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+          args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
         },
       },
     },

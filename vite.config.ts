@@ -12,6 +12,9 @@ export default defineConfig({
   root: rendererRoot,
   base: './',
   plugins: [vue()],
+  // The engine Worker (src/engine/worker, started by connection/transport.ts) splits out ECharts
+  // for HTML exports, which needs ES module output.
+  worker: { format: 'es' },
   build: {
     outDir: fileURLToPath(new URL('./dist/web', import.meta.url)),
     emptyOutDir: true,

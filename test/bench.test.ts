@@ -146,6 +146,45 @@ describe('runBench on a tiny subset (quick)', () => {
   });
 });
 
+describe('the WebGPU backend and its peers on one adapter (quick)', () => {
+  // On a machine with no GPU the adapter is llvmpipe through Dawn's OpenGL ES backend (feature
+  // level compatibility); where there is none at all, each runner must say why, specifically.
+  it('runs webgpu, ort-webgpu and tfjs-webgpu side by side, each ok or unavailable with its reason', async () => {
+    const report = await runBench({ cases: selectCases('shufflenet_dw3x3'), runners: ['webgpu', 'ort-webgpu', 'tfjs-webgpu'], quick: true });
+    expect(report.runners.map((r) => [r.id, r.kind])).toEqual([
+      ['webgpu', 'backend'],
+      ['ort-webgpu', 'peer'],
+      ['tfjs-webgpu', 'peer'],
+    ]);
+    const [dw] = report.cases;
+    for (const r of report.runners) {
+      expect(['ok', 'unavailable']).toContain(r.status);
+      if (r.status === 'unavailable') {
+        // "no WebGPU adapter: Dawn native (core): no adapter (...); Dawn OpenGL ES ...", not a bare "failed".
+        expect(r.reason).toMatch(/adapter|webgpu|gpu/i);
+        expect(r.reason!.length).toBeGreaterThan(20);
+        expect(dw.results[r.id]).toMatchObject({ status: 'unavailable', reason: r.reason });
+        continue;
+      }
+      // Same adapter for all three, so the ratios compare implementations, not devices.
+      const ours = report.runners[0];
+      if (ours.status === 'ok') expect(r.runtime).toContain(ours.runtime!.replace(/^convscope webgpu: /, ''));
+      // Timed with a read-back, and its output agrees with the others' (not a fast wrong answer).
+      expect(dw.results[r.id].status).toBe('ok');
+      expect(dw.results[r.id].check!.max_err).toBeLessThanOrEqual(1e-4);
+    }
+    const ours = dw.results.webgpu;
+    for (const peer of ['ort-webgpu', 'tfjs-webgpu']) {
+      const theirs = dw.results[peer];
+      if (ours.status === 'ok' && theirs.status === 'ok') expect(dw.ratios.webgpu[peer]).toBeCloseTo(ours.time_ms!.median / theirs.time_ms!.median, 10);
+      else expect(dw.ratios.webgpu[peer]).toBeNull();
+    }
+    const md = renderBenchMarkdown(report);
+    expect(md).toContain('| case | webgpu | rate | ort-webgpu | tfjs-webgpu |');
+    for (const r of report.runners) if (r.status === 'unavailable') expect(md).toContain(`| ${r.id} | unavailable: ${r.reason} |`);
+  }, 240_000);
+});
+
 describe('convscope bench (CLI)', () => {
   it('--json on a one-case subset, quick, one peer', async () => {
     const r = await runCli(['bench', '--quick', '--json', '--cases', 'shufflenet_shuffle', '--peers', 'ort-node', '--quiet'], { timeoutMs: 120_000 });
@@ -155,6 +194,13 @@ describe('convscope bench (CLI)', () => {
     expect(report.schema).toBe(BENCH_SCHEMA);
     expect(Object.keys(report.cases[0].results)).toEqual(['cpu', 'ort-node']);
     expect(report.cases[0].results.cpu.check).toMatchObject({ tolerance: 1e-4 });
+  });
+
+  it('--list names the WebGPU peers', async () => {
+    const r = await runCli(['bench', '--list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ort-webgpu +peer +onnxruntime-web's WebGPU execution provider/m);
+    expect(r.stdout).toMatch(/^tfjs-webgpu +peer +tfjs-backend-webgpu/m);
   });
 
   it('bad arguments exit 2 with the reason', async () => {

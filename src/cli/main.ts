@@ -4,14 +4,15 @@ import { cpus, platform, arch } from 'node:os';
 import { resolveBackend, backendNames } from '../engine/backends/registry.ts';
 import { BLOCKS } from '../engine/blocks/registry.ts';
 import { CancelledError, SpecError } from '../engine/errors.ts';
+import { forwardWithFallback, profileWithFallback, type FallbackOptions } from '../engine/fallback.ts';
 import { buildPlan, type Plan } from '../engine/graph/plan.ts';
 import { readNpy, writeNpy } from '../engine/npy.ts';
 import { OPS } from '../engine/ops/registry.ts';
 import { PRESETS } from '../engine/presets/index.ts';
-import { forwardOnce, profilePlan } from '../engine/profiler.ts';
 import { formatFromPath, renderReport } from '../engine/report/index.ts';
 import { buildReport } from '../engine/reporting.ts';
 import { numel, shapeText } from '../engine/tensor.ts';
+import type { Backend } from '../engine/backends/types.ts';
 import type { Report } from '../shared/report.ts';
 import { human, textTable } from './format.ts';
 import { ioReason, loadModelSpec, readUserFile } from './load-model.ts';
@@ -74,6 +75,19 @@ function backendName(opts: { backend: string; adapter?: string }): string {
   if (opts.adapter === undefined || opts.backend === 'webgpu') return opts.backend;
   if (opts.backend === 'auto') return 'webgpu';
   throw new SpecError(`--adapter selects a WebGPU adapter; it does not apply to --backend ${opts.backend}`, undefined, 'adapter');
+}
+
+/** The CPU backend a failed GPU run is repeated on, started only if that happens; dispose() is safe either way. */
+function cpuFallback(requested: string, threads?: number): FallbackOptions & { dispose(): Promise<void> } {
+  let started: Promise<Backend> | undefined;
+  return {
+    requested,
+    cpu: () => (started ??= resolveBackend('cpu', { threads }).then((r) => r.backend)),
+    dispose: async () => {
+      const b = await started?.catch(() => undefined);
+      await b?.dispose();
+    },
+  };
 }
 
 export function buildProgram(): Command {
@@ -140,13 +154,20 @@ export function buildProgram(): Command {
     .action(async (model: string, opts: { backend: string; warmup: number; repeat: number; batch?: number; threads?: number; adapter?: string; memoryBudget?: number; out?: string[]; trace?: string; json?: boolean; quiet?: boolean }) => {
       checkOutputs(opts.out ?? []);
       const plan = loadPlan(model, opts);
-      const { backend, fallbacks } = await resolveBackend(backendName(opts), { threads: opts.threads, adapter: opts.adapter, ops: plan.nodes.map((n) => n.op) });
+      const requested = backendName(opts);
+      const resolved = await resolveBackend(requested, { threads: opts.threads, adapter: opts.adapter, ops: plan.nodes.map((n) => n.op) });
+      const cpu = cpuFallback(requested, opts.threads);
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
       const progress = progressReporter(process.stderr, opts.quiet);
       try {
-        const result = await profilePlan(plan, backend, { warmup: opts.warmup, repeat: opts.repeat, signal: controller.signal, onProgress: (e) => progress.update(e) });
+        const { backend, fallbacks, result } = await profileWithFallback(plan, resolved, cpu, {
+          warmup: opts.warmup,
+          repeat: opts.repeat,
+          signal: controller.signal,
+          onProgress: (e) => progress.update(e),
+        });
         progress.done();
         const report = buildReport(plan, {
           environment: environment(),
@@ -157,7 +178,8 @@ export function buildProgram(): Command {
         process.stdout.write(opts.json ? renderReport(report, 'json') + '\n' : textTable(report));
       } finally {
         process.off('SIGINT', onSigint);
-        await backend.dispose();
+        await resolved.backend.dispose();
+        await cpu.dispose();
       }
     });
 
@@ -191,14 +213,19 @@ export function buildProgram(): Command {
         batch = x.shape[0];
       }
       const plan = buildPlan(spec, { batch, memoryBudgetBytes: opts.memoryBudget ? opts.memoryBudget * 1024 ** 2 : undefined });
-      const { backend } = await resolveBackend(backendName(opts), { threads: opts.threads, adapter: opts.adapter, ops: plan.nodes.map((n) => n.op) });
+      const requested = backendName(opts);
+      const resolved = await resolveBackend(requested, { threads: opts.threads, adapter: opts.adapter, ops: plan.nodes.map((n) => n.op) });
+      const cpu = cpuFallback(requested, opts.threads);
       try {
-        const output = await forwardOnce(plan, backend, input);
+        const { backend, fallbacks, result: output } = await forwardWithFallback(plan, resolved, cpu, input);
+        // `run` writes no report, so the notice that the GPU gave up goes to stderr.
+        if (backend !== resolved.backend) process.stderr.write(`convscope: ${fallbacks[fallbacks.length - 1]}\n`);
         if (output.length !== numel(plan.outputShape)) throw new Error('output size mismatch');
         writeUserFile(opts.output, writeNpy(plan.outputShape, output), '--output');
         process.stderr.write(`output ${shapeText(plan.outputShape)} (${backend.name} on ${backend.adapter})\n`);
       } finally {
-        await backend.dispose();
+        await resolved.backend.dispose();
+        await cpu.dispose();
       }
     });
 

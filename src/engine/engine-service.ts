@@ -9,6 +9,7 @@ import type { BackendRegistry, ResolvedBackend } from './backends/resolve.ts';
 import type { Backend, BackendOptions } from './backends/types.ts';
 import { catalogEntries, suggestParams } from './catalog.ts';
 import { CancelledError, SpecError } from './errors.ts';
+import { runWithFallback } from './fallback.ts';
 import { buildPlan, type Plan } from './graph/plan.ts';
 import { getPreset, PRESETS } from './presets/index.ts';
 import { profilePlan } from './profiler.ts';
@@ -113,6 +114,18 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     return resolved;
   }
 
+  /**
+   * Drops a backend a run gave up on (a lost GPU device stays lost), so the next request starts a
+   * fresh one instead of failing on it again.
+   */
+  async function forget(backend: Backend): Promise<void> {
+    for (const [name, entry] of backends) {
+      const r = await entry.catch(() => null);
+      if (r?.backend === backend) backends.delete(name);
+    }
+    await backend.dispose().catch(() => undefined);
+  }
+
   const analysis = (report: Report): Analysis => ({ report, memory: memoryTimeline(report) });
   const plan = (req: { spec: unknown; batch?: number }): Plan => buildPlan(req.spec, { batch: req.batch });
 
@@ -157,13 +170,17 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       const run = queue.then(async () => {
         if (controller.signal.aborted) throw new CancelledError();
         const p = plan(req);
-        const { backend: b, fallbacks } = await backendFor(req.backend, p);
-        const result = await profilePlan(p, responsive(b, yieldToEvents), {
-          warmup: req.warmup,
-          repeat: req.repeat,
-          signal: controller.signal,
-          onProgress: (e) => post({ type: 'progress', id: req.id, phase: e.phase, done: e.done, total: e.total }),
-        });
+        const resolved = await backendFor(req.backend, p);
+        const cpu = async () => (await named('cpu')).backend;
+        const { backend: b, fallbacks, result, failed } = await runWithFallback(resolved, { requested: req.backend, cpu, signal: controller.signal }, (backend) =>
+          profilePlan(p, responsive(backend, yieldToEvents), {
+            warmup: req.warmup,
+            repeat: req.repeat,
+            signal: controller.signal,
+            onProgress: (e) => post({ type: 'progress', id: req.id, phase: e.phase, done: e.done, total: e.total }),
+          }),
+        );
+        if (failed) await forget(failed);
         return analysis(
           buildReport(p, {
             environment,
@@ -254,6 +271,7 @@ function responsive(backend: Backend, yieldToEvents: () => Promise<void>): Backe
         },
         dispose: () => model.dispose(),
         ...(model.fusedInto ? { fusedInto: model.fusedInto } : {}),
+        ...(model.timing ? { timing: model.timing } : {}),
       };
     },
   };

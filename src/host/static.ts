@@ -52,7 +52,8 @@ export function contentSecurityPolicy(connect: string[] = []): string {
     "img-src 'self' data: blob:",
     "font-src 'self'",
     `connect-src 'self'${connect.map((c) => ` ${c}`).join('')}`,
-    "worker-src 'self' blob:",
+    // The engine Worker is a bundled file of the app's own (connection/transport.ts); no blob: workers.
+    "worker-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

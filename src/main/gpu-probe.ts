@@ -3,8 +3,10 @@
  * an Electron process (src/engine/backends/webgpu/readback-probe.ts: Electron's V8 memory cage
  * refuses them). The probe runs in a utilityProcess of its own because it may crash; no answer is
  * a refusal. Unless it works, the engine starts with WebGPU refused and that reason, so `auto`
- * falls back to the CPU saying why instead of a profile taking the engine down.
+ * falls back to the CPU saying why instead of a profile taking the engine down; the window, told
+ * so, offers and preselects WebGPU in its own engine Worker instead.
  */
+import type { GpuReadback } from '../shared/ipc.ts';
 import type { UtilityChild } from './engine-process.ts';
 
 export type ProbeAnswer =
@@ -46,4 +48,10 @@ export function engineArgs(answer: ProbeAnswer): string[] {
       ? `no WebGPU adapter in the engine process (${answer.reason})`
       : `WebGPU cannot read GPU buffers back in Electron's engine process (${answer.reason})`;
   return [`--webgpu-refused=${why}`];
+}
+
+/** What the window is told: with `refused`, its picker moves GPU profiles to its own engine Worker. */
+export function readbackForWindow(answer: ProbeAnswer): GpuReadback {
+  if (answer.readback === 'works') return { readback: 'works', reason: `Dawn reads back on ${answer.adapter}` };
+  return { readback: answer.readback, reason: answer.reason };
 }

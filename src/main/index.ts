@@ -32,13 +32,14 @@ import {
   saveDesignRequestSchema,
   saveExportRequestSchema,
   titleSchema,
+  type GpuReadback,
   type MenuCommand,
   type TitleState,
 } from '../shared/ipc.ts';
 import type { EngineStatusMessage } from '../shared/protocol.ts';
 import { Autosave } from './autosave.ts';
 import { utilityEngine } from './engine-process.ts';
-import { engineArgs, probeReadback } from './gpu-probe.ts';
+import { engineArgs, probeReadback, readbackForWindow } from './gpu-probe.ts';
 import { DESIGN_EXTENSION, designFileName, readDesign, withExtension, writeAtomic, writeDesign } from './files.ts';
 import { menuTemplate } from './menu.ts';
 import { RecentFiles } from './recent.ts';
@@ -63,6 +64,9 @@ let closeAfterSave = false;
 let status: EngineStatusMessage = { type: 'engine', state: 'starting', message: 'starting the engine', restarts: 0 };
 
 let engineArguments: string[] = [];
+let answerReadback: (r: GpuReadback) => void = () => undefined;
+/** The start-up probe's answer for the window (it asks as soon as it loads, maybe before the answer). */
+const gpuReadback = new Promise<GpuReadback>((resolve) => (answerReadback = resolve));
 const engine = utilityEngine<MessagePortMain>(
   (entry, args) => utilityProcess.fork(entry, args, { serviceName: 'Convscope engine', stdio: 'inherit' }),
   ENGINE_ENTRY,
@@ -192,6 +196,10 @@ function registerIpc(): void {
   const refuse = () => {
     throw new Error('refused: not the workbench');
   };
+  ipcMain.handle(IPC.gpuReadback, (e) => {
+    if (!fromApp(e)) refuse();
+    return gpuReadback;
+  });
   ipcMain.handle(IPC.openDesign, async (e) => {
     const w = fromApp(e) ?? refuse();
     const r = await openDialog(w, { title: 'Open design', properties: ['openFile'], filters: [{ name: 'Convscope design', extensions: ['json'] }] });
@@ -300,6 +308,7 @@ if (!app.requestSingleInstanceLock()) {
     // The window comes up at once (engine "starting"); the engine waits for the GPU answer.
     void probeReadback((entry) => utilityProcess.fork(entry, [], { serviceName: 'Convscope GPU probe', stdio: 'ignore' }), PROBE_ENTRY).then((answer) => {
       engineArguments = engineArgs(answer);
+      answerReadback(readbackForWindow(answer));
       supervisor.start();
     });
     app.on('activate', () => {

@@ -6,6 +6,7 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import {
+  gpuReadbackSchema,
   IPC,
   menuCommandSchema,
   openedDesignSchema,
@@ -85,6 +86,9 @@ const api: DesktopApi = {
   connectEngine() {
     pageWantsPort = true;
     forwardPort();
+  },
+  async gpuReadback() {
+    return gpuReadbackSchema.parse(await ipcRenderer.invoke(IPC.gpuReadback));
   },
 };
 

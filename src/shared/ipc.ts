@@ -20,7 +20,12 @@ export const IPC = {
   menu: 'convscope:menu',
   engineStatus: 'convscope:engine-status',
   enginePort: 'convscope:engine-port',
+  gpuReadback: 'convscope:gpu-readback',
 } as const;
+
+/** Main's start-up answer: can Dawn read GPU buffers back in the engine process (src/main/gpu-probe.ts)? */
+export const gpuReadbackSchema = z.object({ readback: z.enum(['works', 'refused', 'no-adapter']), reason: z.string() });
+export type GpuReadback = z.infer<typeof gpuReadbackSchema>;
 
 export const openedDesignSchema = z.object({ spec: modelSpecSchema, path: z.string(), name: z.string() });
 export type OpenedDesign = z.infer<typeof openedDesignSchema>;
@@ -75,6 +80,11 @@ export interface DesktopApi {
    * restart) to the window as `window.postMessage('convscope:engine-port', '*', [port])`.
    */
   connectEngine(): void;
+  /**
+   * Whether the engine process can read WebGPU buffers back (Electron's V8 memory cage may refuse
+   * dawn.node's); resolves once main's start-up probe has answered.
+   */
+  gpuReadback(): Promise<GpuReadback>;
 }
 
 export type { ModelSpec };

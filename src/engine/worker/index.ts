@@ -4,8 +4,9 @@
  * want the browser's GPU, and the Electron renderer where Electron's V8 memory cage keeps Dawn in
  * the engine process from reading GPU buffers back (see backends/webgpu/readback-probe.ts).
  *
- * Built into dist/worker/engine-worker.js (`npm run build:worker`, vite.worker.config.ts); hosts
- * ship that folder (the renderer imports no engine code). Start it as a module worker. It posts `{ type: 'engine', state: 'ready' }` once loaded, then
+ * The renderer's build bundles it (src/renderer/connection/transport.ts starts it by URL, never
+ * imports it); `npm run build:worker` (vite.worker.config.ts) also builds it standalone into
+ * dist/worker/engine-worker.js for the browser tests. Start it as a module worker. It posts `{ type: 'engine', state: 'ready' }` once loaded, then
  * answers each request as the Node engine does; `hello` reports pid 0.
  */
 import { version } from '../../../package.json';

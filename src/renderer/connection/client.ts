@@ -15,7 +15,7 @@ import {
   type RequestType,
   type ResultOf,
 } from '../../shared/protocol.ts';
-import type { Transport } from './transport.ts';
+import type { Transport } from './channel.ts';
 
 export class EngineRequestError extends Error {
   readonly kind: ErrorInfo['kind'];

@@ -1,30 +1,14 @@
 /**
  * How the workbench reaches the engine. In the browser (`convscope serve`): a WebSocket to the
  * page's own engine process. In Electron: a MessagePort straight to the engine's utilityProcess,
- * handed over by the preload script; main replaces it when it restarts the engine.
+ * handed over by the preload script; main replaces it when it restarts the engine. And in either
+ * host: the page's own engine Worker (src/engine/worker), for WebGPU on the browser's navigator.gpu.
  */
 import type { EngineStatusMessage, Request } from '../../shared/protocol.ts';
+import { Listeners, type Transport } from './channel.ts';
+import type { WorkerLike } from './worker-transport.ts';
 
-export interface Transport {
-  send(message: Request): void;
-  onMessage(listener: (raw: unknown) => void): void;
-  onStatus(listener: (s: EngineStatusMessage) => void): void;
-}
-
-/** Listeners; with `replay`, one added late gets the last value at once (status is a state, not an event). */
-class Listeners<T> {
-  private readonly set = new Set<(v: T) => void>();
-  private last: { v: T } | null = null;
-  constructor(private readonly replay = false) {}
-  add(l: (v: T) => void) {
-    this.set.add(l);
-    if (this.replay && this.last) l(this.last.v);
-  }
-  emit(v: T) {
-    this.last = { v };
-    for (const l of this.set) l(v);
-  }
-}
+export type { Transport } from './channel.ts';
 
 /**
  * A WebSocket that reconnects: the server starts a fresh engine for each connection, so a lost
@@ -98,4 +82,12 @@ export function messagePortTransport(): Transport {
     onMessage: (l) => messages.add(l),
     onStatus: (l) => status.add(l),
   };
+}
+
+/**
+ * The engine Worker, bundled by Vite with the renderer (dist/web, out/renderer): the same engine
+ * code and protocol, with WebGPU on this page's navigator.gpu. Started only when first used.
+ */
+export function startEngineWorker(): WorkerLike {
+  return new Worker(new URL('../../engine/worker/index.ts', import.meta.url), { type: 'module', name: 'convscope-engine' });
 }

@@ -201,7 +201,7 @@ export const useDesign = defineStore('design', () => {
     inspecting.value = true;
     await engine.whenReady();
     try {
-      const result = await engine.api().request('inspect', { spec: spec.value });
+      const result = await engine.routed().request('inspect', { spec: spec.value });
       if (mine !== generation) return;
       analysis.value = result;
       problem.value = null;

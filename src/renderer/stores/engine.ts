@@ -1,9 +1,15 @@
-/** The engine connection: status, the catalog (palette, presets) and the backends it offers. */
+/**
+ * The engine connection: status, the catalog (palette, presets) and the backends it offers. Two
+ * transports: the engine process (always; catalog, presets, suggestions) and, once WebGPU in this
+ * window is chosen, the page's own engine Worker, which then takes inspect/profile/cancel/export.
+ */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { BackendsResult, Catalog, CatalogEntry, EngineStatusMessage } from '../../shared/protocol.ts';
 import { EngineClient } from '../connection/client.ts';
-import { messagePortTransport, webSocketTransport, type Transport } from '../connection/transport.ts';
+import { adapterName, type AdapterInfoLike } from '../connection/route.ts';
+import { messagePortTransport, startEngineWorker, webSocketTransport, type Transport } from '../connection/transport.ts';
+import { workerTransport } from '../connection/worker-transport.ts';
 import { useUi } from './ui.ts';
 
 function transport(): Transport {
@@ -19,7 +25,15 @@ export const useEngine = defineStore('engine', () => {
   const backends = shallowRef<BackendsResult | null>(null);
   const problems = ref<string[]>([]);
   const ready = computed(() => status.value.state === 'ready');
+  /** The adapter navigator.gpu gives this page (null: none, or not asked yet). */
+  const windowAdapter = ref<string | null>(null);
+  /** In Electron: why the engine process cannot read GPU buffers back (null: it can, or not Electron). */
+  const readbackRefused = ref<string | null>(null);
+  /** Which transport inspect/profile/cancel/export use (the backend picker sets it). */
+  const via = ref<'process' | 'window'>('process');
   let client: EngineClient | null = null;
+  let windowClient: EngineClient | null = null;
+  let gpuChecked: Promise<void> | null = null;
   let readyWaiters: (() => void)[] = [];
 
   const entries = computed(() => new Map<string, CatalogEntry>([...(catalog.value?.ops ?? []), ...(catalog.value?.blocks ?? [])].map((e) => [`${e.kind}:${e.name}`, e])));
@@ -65,6 +79,34 @@ export const useEngine = defineStore('engine', () => {
     return client!;
   }
 
+  /** The engine Worker's client, started on first use. */
+  function windowApi(): EngineClient {
+    if (!windowClient) {
+      windowClient = new EngineClient(workerTransport(startEngineWorker()));
+      windowClient.onProblem((text) => problems.value.push(`engine Worker: ${text}`));
+    }
+    return windowClient;
+  }
+
+  /** The client for requests that follow the picker (inspect, profile, cancel, export). */
+  function routed(): EngineClient {
+    return via.value === 'window' ? windowApi() : api();
+  }
+
+  /** Asks, once, for an adapter in this page and (in Electron) whether main's engine reads back. */
+  function checkGpu(): Promise<void> {
+    gpuChecked ??= (async () => {
+      const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: AdapterInfoLike } | null> } }).gpu;
+      const [adapter, readback] = await Promise.all([
+        gpu?.requestAdapter().catch(() => null) ?? Promise.resolve(null),
+        window.convscope?.gpuReadback().catch(() => null) ?? Promise.resolve(null),
+      ]);
+      windowAdapter.value = adapter ? adapterName(adapter.info) : null;
+      readbackRefused.value = readback?.readback === 'refused' ? readback.reason : null;
+    })();
+    return gpuChecked;
+  }
+
   /** Resolves when the engine is up (at once if it is). */
   function whenReady(): Promise<void> {
     if (ready.value) return Promise.resolve();
@@ -75,5 +117,5 @@ export const useEngine = defineStore('engine', () => {
     readyWaiters = [];
   }
 
-  return { status, catalog, backends, problems, ready, entry, connect, api, whenReady, reset };
+  return { status, catalog, backends, problems, ready, windowAdapter, readbackRefused, via, entry, connect, api, windowApi, routed, checkGpu, whenReady, reset };
 });

@@ -68,7 +68,7 @@ export const useFiles = defineStore('files', () => {
       }
       const report = exportReport();
       if (!report) throw new Error('there is no report yet: fix the design or run a profile');
-      const r = await engine.api().request('export', { report, format });
+      const r = await engine.routed().request('export', { report, format });
       const base = designFileName(report.model.name).replace(/\.convscope\.json$/, '');
       if (await platform.saveExport(r.text, `${base}${r.extension}`, r.mime, format)) ui.notify(`exported the ${FORMAT_LABELS[format]}`);
     } catch (err) {

@@ -2,7 +2,8 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { Analysis } from '../../shared/protocol.ts';
-import { EngineRequestError } from '../connection/client.ts';
+import { EngineRequestError, type EngineClient } from '../connection/client.ts';
+import { routeOf, startingChoice } from '../connection/route.ts';
 import { useDesign } from './design.ts';
 import { useEngine } from './engine.ts';
 
@@ -40,6 +41,10 @@ export const useRuns = defineStore('runs', () => {
   const design = useDesign();
   const settings = reactive(loadSettings());
   const current = ref<RunProgress | null>(null);
+  /** Why the picker's choice was made at start-up (one line), or null. */
+  const choiceNote = ref<string | null>(null);
+  /** The client that runs the current profile: its cancel must go the same way. */
+  let runClient: EngineClient | null = null;
   const runs = shallowRef<RunRecord[]>([]);
   const pinnedIds = ref<string[]>([]);
   const shownId = ref<string | null>(null);
@@ -49,6 +54,18 @@ export const useRuns = defineStore('runs', () => {
   let counter = 0;
 
   watch(settings, () => localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings)), { deep: true });
+  watch(
+    () => settings.backend,
+    (choice) => {
+      engine.via = routeOf(choice).via;
+    },
+    { immediate: true },
+  );
+  void engine.checkGpu().then(() => {
+    const start = startingChoice(settings.backend, engine.windowAdapter, engine.readbackRefused);
+    settings.backend = start.choice;
+    choiceNote.value = start.why;
+  });
 
   const shown = computed(() => runs.value.find((r) => r.id === shownId.value) ?? null);
   const pinned = computed(() => pinnedIds.value.map((id) => runs.value.find((r) => r.id === id)).filter((r): r is RunRecord => !!r));
@@ -87,11 +104,13 @@ export const useRuns = defineStore('runs', () => {
       const before = phase === 'prepare' ? 0 : phase === 'warmup' ? 1 : 1 + settings.warmup;
       return Math.min(1, (before + done) / total);
     };
-    const handle = engine.api().start(
+    const client = engine.routed();
+    runClient = client;
+    const handle = client.start(
       'profile',
       {
         spec: design.spec,
-        backend: settings.backend,
+        backend: routeOf(settings.backend).backend,
         warmup: settings.warmup,
         repeat: settings.repeat,
         ...(settings.batch ? { batch: settings.batch } : {}),
@@ -115,13 +134,14 @@ export const useRuns = defineStore('runs', () => {
       }
     } finally {
       current.value = null;
+      runClient = null;
     }
   }
 
   async function cancel(): Promise<void> {
     const run = current.value;
     if (!run) return;
-    await engine.api().request('cancel', { target: run.requestId }).catch(() => undefined);
+    await (runClient ?? engine.routed()).request('cancel', { target: run.requestId }).catch(() => undefined);
   }
 
   /** Pins a finished run, or the live inspection (counts only) when `id` is null. */
@@ -147,5 +167,5 @@ export const useRuns = defineStore('runs', () => {
     shownId.value = id;
   }
 
-  return { settings, current, runs, pinned, pinnedIds, shown, shownId, error, lastOutcome, baseline, baselineId, start, cancel, pin, unpin, rename, show };
+  return { settings, choiceNote, current, runs, pinned, pinnedIds, shown, shownId, error, lastOutcome, baseline, baselineId, start, cancel, pin, unpin, rename, show };
 });
