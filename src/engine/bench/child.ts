@@ -7,8 +7,8 @@ import { makeInput, makeWeights } from '../weights.ts';
 import { BENCH_CASES } from './cases.ts';
 import { cpuRunner, webgpuRunner } from './engine-runner.ts';
 import { PeerMissing } from './peers/load.ts';
-import { ortNodeRunner, ortWebRunner } from './peers/ort.ts';
-import { tfjsCpuRunner, tfjsWasmRunner } from './peers/tfjs.ts';
+import { ortNodeRunner, ortWebGpuRunner, ortWebRunner } from './peers/ort.ts';
+import { tfjsCpuRunner, tfjsWasmRunner, tfjsWebGpuRunner } from './peers/tfjs.ts';
 import { Unsupported, type Runner, type RunnerOptions } from './runner.ts';
 
 export interface ChildRequest {
@@ -48,6 +48,10 @@ export async function makeRunner(id: string, opts: RunnerOptions): Promise<Runne
       return tfjsWasmRunner(opts);
     case 'tfjs-cpu':
       return tfjsCpuRunner(opts);
+    case 'ort-webgpu':
+      return ortWebGpuRunner(opts);
+    case 'tfjs-webgpu':
+      return tfjsWebGpuRunner(opts);
     default:
       throw new Error(`unknown runner ${id}`);
   }

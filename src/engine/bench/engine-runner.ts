@@ -13,7 +13,10 @@ import { Unsupported, type CaseData, type PreparedCase, type Runner, type Runner
 function engineRunner(backend: Backend, describe: string): Runner {
   return {
     describe: () => describe,
-    timing: 'op cases: sum of per-op wall times (kernels on placed tensors, thread dispatch included); model cases: wall clock around forward()',
+    timing:
+      'op cases: sum of per-op wall times (kernels on placed tensors, thread dispatch included); model cases: wall clock around forward()' +
+      // The WebGPU backend states how it times an op (GPU timestamps, or host time to onSubmittedWorkDone).
+      (typeof (backend as { timing?: unknown }).timing === 'string' ? `; per-op time: ${(backend as unknown as { timing: string }).timing}` : ''),
     threads: backend.threads ?? 1,
     async prepare(c: CaseData): Promise<PreparedCase> {
       let model: Awaited<ReturnType<Backend['prepare']>>;

@@ -20,7 +20,7 @@ function cell(r: CaseResult | undefined): string {
     case 'unsupported':
       return 'n/a';
     case 'unavailable':
-      return 'not installed';
+      return 'unavailable';
     case 'error':
       return 'error';
   }

@@ -29,6 +29,8 @@ export const PEER_RUNNERS: readonly RunnerInfo[] = [
   { id: 'ort-web-1t', kind: 'peer', label: 'onnxruntime-web (wasm SIMD, 1 thread)' },
   { id: 'tfjs-wasm', kind: 'peer', label: 'tfjs-backend-wasm (XNNPACK, wasm SIMD)' },
   { id: 'tfjs-cpu', kind: 'peer', label: 'tfjs-backend-cpu (plain JavaScript)' },
+  { id: 'ort-webgpu', kind: 'peer', label: "onnxruntime-web's WebGPU execution provider, on the webgpu backend's adapter" },
+  { id: 'tfjs-webgpu', kind: 'peer', label: 'tfjs-backend-webgpu, on the webgpu backend\'s adapter' },
 ];
 
 export const ALL_RUNNERS: readonly RunnerInfo[] = [...BACKEND_RUNNERS, ...PEER_RUNNERS];
@@ -36,6 +38,8 @@ export const ALL_RUNNERS: readonly RunnerInfo[] = [...BACKEND_RUNNERS, ...PEER_R
 export const DEFAULT_BACKENDS = ['cpu'];
 /** tfjs-cpu is opt-in: at about 1 GFLOP/s it would spend minutes on the matmul and the presets. */
 export const DEFAULT_PEERS = ['ort-node', 'ort-web', 'ort-web-1t', 'tfjs-wasm'];
+/** The peers of `--backends webgpu` when --peers is not given: the same work on the same adapter. */
+export const WEBGPU_PEERS = ['ort-webgpu', 'tfjs-webgpu'];
 
 /** A case as every runner receives it: the plan, its seeded weights and input. */
 export interface CaseData {

@@ -15,10 +15,10 @@ interface SessionLike {
   release(): Promise<void>;
 }
 
-function ortRunner(ort: Ort, describe: string, threads: number, options: Record<string, unknown>): Runner {
+function ortRunner(ort: Ort, describe: string, threads: number, options: Record<string, unknown>, timing = ''): Runner {
   return {
     describe: () => describe,
-    timing: 'wall clock around InferenceSession.run (input tensor created beforehand; includes the runtime copying the input in and the output out)',
+    timing: 'wall clock around InferenceSession.run (input tensor created beforehand; includes the runtime copying the input in and the output out)' + timing,
     threads,
     async prepare(c: CaseData): Promise<PreparedCase> {
       const model = exportOnnx(c.plan, c.weights);
@@ -67,4 +67,27 @@ export async function ortWebRunner({ threads }: RunnerOptions): Promise<Runner> 
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
   });
+}
+
+/**
+ * onnxruntime-web's WebGPU execution provider on the adapter the engine's WebGPU backend uses
+ * (gpu-global.ts). Outputs come back to the CPU inside session.run, so its time includes waiting
+ * for the GPU. Ops the provider has no kernel for fall back to its wasm kernels, as for any user.
+ */
+export async function ortWebGpuRunner(_opts: RunnerOptions): Promise<Runner> {
+  const { installGpuGlobal } = await import('./gpu-global.ts');
+  const gpu = await installGpuGlobal();
+  const ort = await importPeer<Ort>('onnxruntime-web', () => import('onnxruntime-web/webgpu') as unknown as Promise<Ort>);
+  const env = ort.env as unknown as { wasm: { numThreads: number; proxy?: boolean; wasmBinary?: Uint8Array }; versions?: { common?: string } };
+  // One wasm thread: the threaded start fetches its worker script by URL, and Node's fetch takes no
+  // file: URLs. The thread count only matters for ops the provider leaves to its CPU kernels.
+  env.wasm.numThreads = 1;
+  env.wasm.proxy = false;
+  return ortRunner(
+    ort,
+    `onnxruntime-web ${env.versions?.common ?? ''} (webgpu EP) on ${gpu.adapter}`,
+    1,
+    { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' },
+    '; the output is read back from the GPU within run(), and uploads from its shared wasm memory are copied once more (Dawn for Node refuses shared views)',
+  );
 }

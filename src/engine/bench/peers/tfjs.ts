@@ -180,10 +180,16 @@ function translate(tf: Tf, node: PlanNode, ws: Float32Array[]): Op {
   }
 }
 
-function tfjsRunner(tf: Tf, describe: string, threads: number): Runner {
+/**
+ * `readBack`: the backend queues work on a GPU, so the timed region ends only once the output has
+ * been read back (tfjs flushes its command queue for that): the calls alone would time the queueing.
+ */
+function tfjsRunner(tf: Tf, describe: string, threads: number, readBack = false): Runner {
   return {
     describe: () => describe,
-    timing: 'wall clock around the tfjs op calls of one forward pass (synchronous on this backend; input already a tensor in NHWC)',
+    timing: readBack
+      ? 'wall clock around the tfjs op calls of one forward pass and the read-back of its output (input already a tensor in NHWC on the GPU)'
+      : 'wall clock around the tfjs op calls of one forward pass (synchronous on this backend; input already a tensor in NHWC)',
     threads,
     async prepare(c: CaseData): Promise<PreparedCase> {
       const plan: Plan = c.plan;
@@ -197,16 +203,18 @@ function tfjsRunner(tf: Tf, describe: string, threads: number): Runner {
           return values.get(plan.output)!;
         });
       let last: T | null = null;
+      let read: Float32Array | null = null;
       return {
         async run() {
           last?.dispose();
           const t0 = performance.now();
           last = forward();
+          if (readBack) read = (await last.data()) as Float32Array;
           return performance.now() - t0;
         },
         async output() {
           if (!last) throw new Error('no run yet');
-          const data = (await last.data()) as Float32Array;
+          const data = read ?? ((await last.data()) as Float32Array);
           return plan.outputShape.length === 4 ? nhwcToNchw(data, plan.outputShape) : Float32Array.from(data);
         },
         async dispose() {
@@ -238,4 +246,19 @@ export async function tfjsCpuRunner(_opts: RunnerOptions): Promise<Runner> {
   if (!(await tf.setBackend('cpu'))) throw new Error('tfjs could not start its cpu backend');
   await tf.ready();
   return tfjsRunner(tf, `tfjs-backend-cpu ${cpu.version_cpu} (JavaScript, 1 thread)`, 1);
+}
+
+/**
+ * tfjs-backend-webgpu on the adapter the engine's WebGPU backend uses (gpu-global.ts). tfjs asks
+ * for no optional feature it cannot do without (timestamp-query only when offered), so it starts
+ * on a compatibility adapter too.
+ */
+export async function tfjsWebGpuRunner(_opts: RunnerOptions): Promise<Runner> {
+  const { installGpuGlobal } = await import('./gpu-global.ts');
+  const gpu = await installGpuGlobal();
+  const tf = await importPeer<Tf>('@tensorflow/tfjs-core', () => import('@tensorflow/tfjs-core'));
+  await importPeer<typeof import('@tensorflow/tfjs-backend-webgpu')>('@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu'));
+  if (!(await tf.setBackend('webgpu'))) throw new Error(`tfjs could not start its webgpu backend on ${gpu.adapter} (feature level ${gpu.featureLevel})`);
+  await tf.ready();
+  return tfjsRunner(tf, `tfjs-backend-webgpu (tfjs ${tf.version_core}) on ${gpu.adapter}`, 1, true);
 }
