@@ -93,6 +93,34 @@ export function binaryAttrs(kind: BinaryKind, a: Shape, b: Shape, out: Shape): B
   return { kind, total, same, inner, aStep: aStep ?? 1, bStep: bStep ?? 1, outerDims, aStrides, bStrides };
 }
 
+/**
+ * Walks output elements [lo, hi) of a broadcast in runs of at most `inner` elements along which each
+ * input either advances by its step or stays on one value; calls `run(o, ao, bo, len)` with the
+ * run's output offset and the two inputs' offsets. Both CPU paths (TypeScript, wasm) share it.
+ */
+export function forEachRun(t: BinaryAttrs, lo: number, hi: number, run: (o: number, ao: number, bo: number, len: number) => void): void {
+  const L = t.inner;
+  const nd = t.outerDims.length;
+  let o = lo;
+  while (o < hi) {
+    const block = Math.floor(o / L);
+    const i0 = o - block * L;
+    const len = Math.min(L - i0, hi - o);
+    let ao = 0;
+    let bo = 0;
+    let rest = block;
+    for (let d = nd - 1; d >= 0; d--) {
+      const size = t.outerDims[d];
+      const idx = rest % size;
+      rest = (rest - idx) / size;
+      ao += idx * t.aStrides[d];
+      bo += idx * t.bStrides[d];
+    }
+    run(o, ao + i0 * t.aStep, bo + i0 * t.bStep, len);
+    o += len;
+  }
+}
+
 export const binaryCpu: CpuKernel<BinaryAttrs> = {
   units: ({ attrs }) => Math.ceil(attrs.total / CHUNK),
   run({ inputs: [a, b], out, attrs: t }, start, end) {
@@ -104,25 +132,7 @@ export const binaryCpu: CpuKernel<BinaryAttrs> = {
       else for (let i = lo; i < hi; i++) out[i] = a[i] + b[i];
       return;
     }
-    const L = t.inner;
-    const nd = t.outerDims.length;
-    let o = lo;
-    while (o < hi) {
-      const block = Math.floor(o / L);
-      const i0 = o - block * L;
-      const len = Math.min(L - i0, hi - o);
-      let ao = 0;
-      let bo = 0;
-      let rest = block;
-      for (let d = nd - 1; d >= 0; d--) {
-        const size = t.outerDims[d];
-        const idx = rest % size;
-        rest = (rest - idx) / size;
-        ao += idx * t.aStrides[d];
-        bo += idx * t.bStrides[d];
-      }
-      ao += i0 * t.aStep;
-      bo += i0 * t.bStep;
+    forEachRun(t, lo, hi, (o, ao, bo, len) => {
       const e = o + len;
       if (t.aStep === 1 && t.bStep === 1) {
         if (mul) for (let i = o; i < e; i++, ao++, bo++) out[i] = a[ao] * b[bo];
@@ -138,8 +148,7 @@ export const binaryCpu: CpuKernel<BinaryAttrs> = {
         if (mul) for (let i = o; i < e; i++, bo++) out[i] = s * b[bo];
         else for (let i = o; i < e; i++, bo++) out[i] = s + b[bo];
       }
-      o = e;
-    }
+    });
   },
 };
 

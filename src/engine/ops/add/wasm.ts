@@ -1,5 +1,5 @@
 import type { WasmKernel } from '../../backends/cpu/wasm/types.ts';
-import type { BinaryAttrs } from './binary.ts';
+import { forEachRun, type BinaryAttrs } from './binary.ts';
 
 /** Output elements per unit, as the TypeScript kernel. */
 const CHUNK = 65536;
@@ -21,29 +21,10 @@ export const binaryWasm: WasmKernel<BinaryAttrs> = {
       k.binary_same(op, a + lo * 4, b + lo * 4, y + lo * 4, hi - lo);
       return;
     }
-    const L = t.inner;
-    const nd = t.outerDims.length;
-    let o = lo;
-    while (o < hi) {
-      const block = Math.floor(o / L);
-      const i0 = o - block * L;
-      const len = Math.min(L - i0, hi - o);
-      let ao = 0;
-      let bo = 0;
-      let rest = block;
-      for (let d = nd - 1; d >= 0; d--) {
-        const size = t.outerDims[d];
-        const idx = rest % size;
-        rest = (rest - idx) / size;
-        ao += idx * t.aStrides[d];
-        bo += idx * t.bStrides[d];
-      }
-      ao += i0 * t.aStep;
-      bo += i0 * t.bStep;
+    forEachRun(t, lo, hi, (o, ao, bo, len) => {
       // add and mul commute, so the contiguous input always goes first.
       if (t.aStep === 1) k.binary_scalar(op, a + ao * 4, b + bo * 4, y + o * 4, len);
       else k.binary_scalar(op, b + bo * 4, a + ao * 4, y + o * 4, len);
-      o += len;
-    }
+    });
   },
 };
