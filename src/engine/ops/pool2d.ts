@@ -5,7 +5,7 @@
 import type { Pads, Pair, ParamReader } from '../params.ts';
 import type { Shape } from '../tensor.ts';
 import { fmt, nchw, windowOutputs } from './common.ts';
-import type { KernelArgs } from './types.ts';
+import type { KernelArgs, OpDef, WebGpuKernel } from './types.ts';
 
 export interface Pool2dAttrs {
   n: number;
@@ -109,4 +109,32 @@ function endTap(origin: number, dilation: number, kernel: number, size: number):
 
 export function planes({ attrs }: { attrs: Pool2dAttrs }): number {
   return attrs.n * attrs.c;
+}
+
+/**
+ * max_pool2d and min_pool2d: the same parameter rules, counts and kernel, differing only in which
+ * extreme of the window wins (sign 1: the largest, -1: the smallest).
+ */
+export function extremePoolOp(type: string, summary: string, sign: 1 | -1, webgpu: WebGpuKernel<Pool2dAttrs>): OpDef<Pool2dAttrs> {
+  return {
+    type,
+    category: 'pooling',
+    summary,
+    arity: [1, 1],
+    resolve(p, [input]) {
+      const attrs = resolvePool2d(p, input, { dilation: true, ceilMode: true });
+      const work = windowWork(attrs);
+      return {
+        attrs,
+        output: [attrs.n, attrs.c, attrs.ho, attrs.wo],
+        weights: [],
+        counts: { macs: 0, flops: work.outputs * work.perOutput, formula: `FLOPs = ${work.text} (one compare per window element)` },
+      };
+    },
+    cpu: {
+      units: planes,
+      run: (args, start, end) => extremePool(args, start, end, sign),
+    },
+    webgpu,
+  };
 }

@@ -1,26 +1,10 @@
-import { extremePool, planes, resolvePool2d, windowWork, type Pool2dAttrs } from '../pool2d.ts';
-import type { OpDef } from '../types.ts';
+import { extremePoolOp } from '../pool2d.ts';
 import { minPool2dWgsl } from './wgsl.ts';
 
 /** Min pooling: max pooling's rules (PyTorch has none of its own), keeping the smallest value. */
-export const minPool2d: OpDef<Pool2dAttrs> = {
-  type: 'min_pool2d',
-  category: 'pooling',
-  summary: 'Smallest value in each window: 1 FLOP (compare) per window element, no params, no MACs.',
-  arity: [1, 1],
-  resolve(p, [input]) {
-    const attrs = resolvePool2d(p, input, { dilation: true, ceilMode: true });
-    const work = windowWork(attrs);
-    return {
-      attrs,
-      output: [attrs.n, attrs.c, attrs.ho, attrs.wo],
-      weights: [],
-      counts: { macs: 0, flops: work.outputs * work.perOutput, formula: `FLOPs = ${work.text} (one compare per window element)` },
-    };
-  },
-  cpu: {
-    units: planes,
-    run: (args, start, end) => extremePool(args, start, end, -1),
-  },
-  webgpu: minPool2dWgsl,
-};
+export const minPool2d = extremePoolOp(
+  'min_pool2d',
+  'Smallest value in each window: 1 FLOP (compare) per window element, no params, no MACs.',
+  -1,
+  minPool2dWgsl,
+);
