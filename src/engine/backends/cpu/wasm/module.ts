@@ -14,6 +14,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 
 /** The kernels' exports; every argument is an i32 or f32, every pointer a byte offset into the shared memory. */
 export interface KernelExports {
@@ -97,7 +98,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
 /** 65536 pages = 4 GiB, all a 32-bit memory can address. */
 export const MAX_PAGES = 65536;
 
-const COMPILER_OPTIONS = {
+const BASE_OPTIONS = {
   optimizeLevel: 3,
   shrinkLevel: 0,
   runtime: 'stub',
@@ -111,6 +112,38 @@ const COMPILER_OPTIONS = {
   use: ['abort='],
 };
 
+/**
+ * A module of one function, f32x4.relaxed_madd of its three v128 parameters: valid exactly where
+ * the runtime has relaxed SIMD.
+ */
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // local.get 0..2; f32x4.relaxed_madd
+]);
+
+/**
+ * Whether relaxed SIMD (its fused multiply-add above all) can be had. Chromium and Node 22 have it
+ * on; Node 20's V8 has it behind --experimental-wasm-relaxed-simd, which V8 reads when it compiles
+ * a module, so setting it here, before the kernels compile, is enough. CONVSCOPE_WASM_FMA=0 turns
+ * it off (to measure what it brings).
+ */
+function relaxedSimd(): boolean {
+  if (process.env.CONVSCOPE_WASM_FMA === '0') return false;
+  if (WA.validate(RELAXED_PROBE)) return true;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return WA.validate(RELAXED_PROBE);
+}
+
+function compilerOptions(relaxed: boolean): typeof BASE_OPTIONS {
+  return relaxed ? { ...BASE_OPTIONS, enable: [...BASE_OPTIONS.enable, 'relaxed-simd'] } : BASE_OPTIONS;
+}
+
 function readSources(): Record<string, string> {
   const sources: Record<string, string> = {};
   for (const file of readdirSync(SOURCE_DIR).filter((f) => f.endsWith('.as')).sort()) {
@@ -123,30 +156,33 @@ function cacheDirs(): string[] {
   return [join(REPO_ROOT, 'node_modules', '.cache', 'convscope'), join(tmpdir(), 'convscope-cache')];
 }
 
-async function compile(sources: Record<string, string>): Promise<Uint8Array> {
+async function compile(sources: Record<string, string>, options: typeof BASE_OPTIONS): Promise<Uint8Array> {
   let asc: typeof import('assemblyscript/asc');
   try {
     asc = await import('assemblyscript/asc');
   } catch (err) {
     throw new WasmUnavailable(`the AssemblyScript compiler (assemblyscript, a dev dependency) is not installed and no compiled kernels are cached (${(err as Error).message})`);
   }
-  const result = await asc.compileString(sources, COMPILER_OPTIONS as never);
+  const result = await asc.compileString(sources, options as never);
   if (result.error || !result.binary) {
     throw new WasmUnavailable(`compiling the WebAssembly kernels failed: ${result.error?.message ?? ''}\n${result.stderr.toString()}`);
   }
   return result.binary;
 }
 
-async function kernelBinary(): Promise<Uint8Array> {
+async function kernelBinary(relaxed: boolean): Promise<Uint8Array> {
   const sources = readSources();
+  const options = compilerOptions(relaxed);
   let version = 'unknown';
   try {
     version = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'assemblyscript', 'package.json'), 'utf8')).version;
   } catch {
     // Not installed: only a cached binary can help, and its key must not depend on the version.
   }
-  const key = createHash('sha256').update(JSON.stringify({ sources, options: COMPILER_OPTIONS, version })).digest('hex').slice(0, 16);
-  const name = `wasm-kernels-${key}.wasm`;
+  const key = createHash('sha256').update(JSON.stringify({ sources, options, version })).digest('hex').slice(0, 16);
+  // The two builds (with and without relaxed SIMD) are cached side by side.
+  const prefix = relaxed ? 'wasm-kernels-fma-' : 'wasm-kernels-';
+  const name = `${prefix}${key}.wasm`;
   for (const dir of cacheDirs()) {
     try {
       const bytes = readFileSync(join(dir, name));
@@ -155,7 +191,7 @@ async function kernelBinary(): Promise<Uint8Array> {
       // Not cached there.
     }
   }
-  const bytes = await compile(sources);
+  const bytes = await compile(sources, options);
   for (const dir of cacheDirs()) {
     try {
       mkdirSync(dir, { recursive: true });
@@ -164,7 +200,8 @@ async function kernelBinary(): Promise<Uint8Array> {
       writeFileSync(tmp, bytes);
       renameSync(tmp, join(dir, name));
       // Builds of older sources are dead weight now.
-      for (const f of readdirSync(dir)) if (/^wasm-kernels-[0-9a-f]+\.wasm$/.test(f) && f !== name) rmSync(join(dir, f), { force: true });
+      const stale = relaxed ? /^wasm-kernels-fma-[0-9a-f]+\.wasm$/ : /^wasm-kernels-[0-9a-f]+\.wasm$/;
+      for (const f of readdirSync(dir)) if (stale.test(f) && f !== name) rmSync(join(dir, f), { force: true });
       break;
     } catch {
       // Read-only install: try the next place; without any, compile again next time.
@@ -174,18 +211,26 @@ async function kernelBinary(): Promise<Uint8Array> {
 }
 
 let loading: Promise<WasmModule> | null = null;
+let fused = false;
+
+/** Whether the loaded kernels multiply-add with one fused instruction (relaxed SIMD); false until loaded. */
+export function kernelsUseFma(): boolean {
+  return fused;
+}
 
 /** The compiled kernel module (compiled or read from the cache once per process). */
 export function loadKernelModule(): Promise<WasmModule> {
   loading ??= (async () => {
     if (typeof SharedArrayBuffer === 'undefined') throw new WasmUnavailable('SharedArrayBuffer is not available');
-    const bytes = await kernelBinary();
+    const relaxed = relaxedSimd();
+    const bytes = await kernelBinary(relaxed);
     let module: WasmModule;
     try {
       module = await WA.compile(bytes);
     } catch (err) {
       throw new WasmUnavailable(`this runtime cannot compile the kernels (WebAssembly SIMD and threads are required): ${(err as Error).message}`);
     }
+    fused = relaxed;
     return module;
   })();
   // A failure is remembered too: every backend in the process falls back for the same reason.
