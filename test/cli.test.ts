@@ -238,15 +238,19 @@ describe.concurrent('convscope CLI', () => {
       expect(report.backend!.first_run_ms).toBeGreaterThan(0);
       expect(report.totals.time_ms).toBeGreaterThan(0);
       expect(report.totals.time_ms).toBe(report.backend!.e2e_ms!.median);
+      // The CPU folds bn into c1 and applies r1 in c1's kernel (se/relu in se/fc1's): those rows say so and have no time of their own.
+      expect(Object.fromEntries(report.layers.filter((l) => l.fused_into).map((l) => [l.id, l.fused_into]))).toEqual({ bn: 'c1', r1: 'c1', 'se/relu': 'se/fc1' });
       for (const l of report.layers) {
         const t = l.time_ms!;
         expect(t, l.id).not.toBeNull();
         for (const v of [t.median, t.p10, t.p90]) {
           expect(Number.isFinite(v), l.id).toBe(true);
-          expect(v, l.id).toBeGreaterThan(0);
+          if (l.fused_into) expect(v, l.id).toBe(0);
+          else expect(v, l.id).toBeGreaterThan(0);
         }
         expect(t.p10 <= t.median && t.median <= t.p90, `${l.id}: p10 <= median <= p90`).toBe(true);
-        if (l.flops > 0) expect(l.gflops_per_s!, l.id).toBeCloseTo(l.flops / (t.median * 1e6), 9);
+        if (l.fused_into) expect(l.gflops_per_s, l.id).toBeNull();
+        else if (l.flops > 0) expect(l.gflops_per_s!, l.id).toBeCloseTo(l.flops / (t.median * 1e6), 9);
       }
 
       // CSV: a header and one row per layer, the same counts and (to the printed precision) times.
@@ -267,7 +271,8 @@ describe.concurrent('convscope CLI', () => {
         expect(Number(cells[col('flops')])).toBe(l.flops);
         expect(cells[col('formula')]).toBe(l.formula);
         const median = Number(cells[col('time_median_ms')]);
-        expect(Math.abs(median - l.time_ms!.median) / l.time_ms!.median, l.id).toBeLessThan(1e-4);
+        if (l.fused_into) expect(median, l.id).toBe(0);
+        else expect(Math.abs(median - l.time_ms!.median) / l.time_ms!.median, l.id).toBeLessThan(1e-4);
       });
 
       // Markdown: one table row per layer plus a totals row with the exact counts.
@@ -295,7 +300,13 @@ describe.concurrent('convscope CLI', () => {
       expect(table.code, describeRun(table)).toBe(0);
       expect(table.stderr, describeRun(table)).not.toMatch(/first run|warm-up|measuring/);
       expect(table.stdout).toMatch(/median ms/);
-      for (const node of plan.nodes) expect(table.stdout).toMatch(new RegExp(`^${node.id.replace('/', '\\/')}\\s+${node.op}\\s.*\\d\\.\\d{3}\\s+\\S+$`, 'm'));
+      const fusedInto = new Map(report.layers.map((l) => [l.id, l.fused_into]));
+      for (const node of plan.nodes) {
+        const fused = fusedInto.get(node.id);
+        // A fused op's time column names the op it ran in.
+        const time = fused ? `in ${fused.replace('/', '\\/')}` : '\\d\\.\\d{3}\\s+\\S+';
+        expect(table.stdout).toMatch(new RegExp(`^${node.id.replace('/', '\\/')}\\s+${node.op}\\s.*${time}\\s*$`, 'm'));
+      }
       expect(table.stdout).toMatch(/^backend {3}cpu on .*1 thread\b/m);
       expect(table.stdout).toMatch(/^time {6}\d+\.\d\d ms median end to end/m);
     });

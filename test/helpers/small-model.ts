@@ -4,6 +4,7 @@
  * zero-FLOP op (flatten) and a classifier. Runs in milliseconds.
  */
 import { runNodeInline } from '../../src/engine/backends/cpu/reference.ts';
+import { bindSteps, planSteps } from '../../src/engine/graph/fuse.ts';
 import { INPUT, type Plan } from '../../src/engine/graph/plan.ts';
 import { makeInput, makeWeights } from '../../src/engine/weights.ts';
 import type { ModelSpec } from '../../src/shared/spec.ts';
@@ -28,14 +29,16 @@ export function smallSpec(): ModelSpec {
 }
 
 /**
- * The model's forward pass on the calling thread, one op after another through runNodeInline:
- * the reference every backend and the CLI must reproduce bit for bit.
+ * The model's forward pass on the calling thread, one op after another through runNodeInline,
+ * with each batch norm folded into the conv2d / linear before it as every backend does
+ * (graph/fuse.ts): the reference the CPU backend's TypeScript kernels and the CLI must reproduce
+ * bit for bit.
  */
 export function referenceForward(plan: Plan, input: Float32Array = makeInput(plan.seed, plan.inputShape)): Float32Array {
-  const weights = makeWeights(plan);
+  const steps = bindSteps(planSteps(plan, { fusesActivation: () => false }).steps, makeWeights(plan));
   const values = new Map<string, Float32Array>([[INPUT, input]]);
-  for (const node of plan.nodes) {
-    values.set(node.id, runNodeInline(node, node.inputs.map((r) => values.get(r)!), weights.get(node.id)!, plan.seed));
+  for (const step of steps) {
+    values.set(step.output, runNodeInline(step.head, step.inputs.map((r) => values.get(r)!), step.weights, plan.seed));
   }
   return values.get(plan.output)!;
 }

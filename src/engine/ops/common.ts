@@ -77,3 +77,21 @@ export function elementwiseCounts(output: Shape, perElement: number, what: strin
 export function chunkCount(total: number, chunk: number): number {
   return Math.max(1, Math.ceil(total / chunk));
 }
+
+/**
+ * Weights of an op whose output channel o is linear in weight row o (conv2d, linear), rewritten to
+ * compute scale[o] * y[o] + shift[o]: rows scaled, bias (zero when absent) scaled and shifted. How
+ * an inference batch norm after the op folds into it (see OpDef.foldScaleShift).
+ */
+export function scaleRowsShiftBias(weight: Float32Array, bias: Float32Array | undefined, scale: Float64Array, shift: Float64Array): [Float32Array, Float32Array] {
+  const rows = scale.length;
+  const per = weight.length / rows;
+  const w = new Float32Array(weight.length);
+  const b = new Float32Array(rows);
+  for (let o = 0; o < rows; o++) {
+    const k = scale[o];
+    for (let i = o * per; i < (o + 1) * per; i++) w[i] = weight[i] * k;
+    b[o] = (bias ? bias[o] : 0) * k + shift[o];
+  }
+  return [w, b];
+}

@@ -159,6 +159,12 @@ export interface OpDef<A = any> {
   /** Validates params against the input shapes and derives everything else. Throws SpecError. */
   resolve(p: ParamReader, inShapes: Shape[]): Resolved<A>;
   cpu: CpuKernel<A>;
+  /**
+   * For ops whose output channel o is linear in weight row o (conv2d, linear): the attributes and
+   * weights that compute scale[o] * y[o] + shift[o] instead (with a bias). How an inference batch
+   * norm that follows folds into the op (graph/fuse.ts).
+   */
+  foldScaleShift?(attrs: A, weights: Float32Array[], scale: Float64Array, shift: Float64Array): { attrs: A; weights: Float32Array[] };
   /** Absent: the op has no WGSL kernel yet and the WebGPU backend refuses plans that use it. */
   webgpu?: WebGpuKernel<A>;
 }

@@ -1,5 +1,6 @@
 import { availableParallelism, cpus } from 'node:os';
 import { CancelledError, EngineError } from '../../errors.ts';
+import { bindSteps, planSteps, type FusionRules, type Step } from '../../graph/fuse.ts';
 import { INPUT, type Plan, type PlanNode } from '../../graph/plan.ts';
 import { getOp } from '../../ops/registry.ts';
 import { numel } from '../../tensor.ts';
@@ -9,8 +10,8 @@ import { Arena } from './arena.ts';
 import { nextChunk, WorkerPool, type JobSpec } from './pool.ts';
 import { kernelArgs, nodeSeed, unitsOf } from './reference.ts';
 import { WASM_KERNELS } from './wasm/kernels.ts';
-import { instantiateKernels, loadKernelModule, WasmUnavailable, type KernelExports, type WasmModule } from './wasm/module.ts';
-import type { WasmKernel } from './wasm/types.ts';
+import { instantiateKernels, kernelsUseFma, loadKernelModule, WasmUnavailable, type KernelExports, type WasmModule } from './wasm/module.ts';
+import type { FusableActivation, WasmKernel } from './wasm/types.ts';
 
 /** Below this many FLOPs (or output elements) an op runs inline: a worker round trip costs more. */
 const PARALLEL_MIN_WORK = 200_000;
@@ -43,6 +44,8 @@ interface NodeExec {
   node: PlanNode;
   wasm: WasmKernel<unknown> | null;
   weights: Placed[];
+  /** An activation the WebAssembly kernel applies in its epilogue. */
+  activation?: FusableActivation;
 }
 
 export class CpuBackend implements Backend {
@@ -72,7 +75,7 @@ export class CpuBackend implements Backend {
     this.kernels = module ? 'wasm' : 'js';
     this.pool = threads > 1 ? new WorkerPool(threads - 1, { memory: this.arena.memory, module }) : null;
     const model = cpus()[0]?.model?.trim() || 'unknown CPU';
-    const kernels = module ? 'WebAssembly SIMD kernels' : `TypeScript kernels${whyNot ? ` (WebAssembly kernels unavailable: ${whyNot})` : ''}`;
+    const kernels = module ? `WebAssembly SIMD kernels${kernelsUseFma() ? ' (relaxed SIMD FMA)' : ''}` : `TypeScript kernels${whyNot ? ` (WebAssembly kernels unavailable: ${whyNot})` : ''}`;
     this.adapter = `${model}, ${threads} thread${threads === 1 ? '' : 's'}, ${kernels}`;
     if (whyNot) this.fallbacks.push(`cpu WebAssembly kernels: ${whyNot}`);
   }
@@ -104,11 +107,16 @@ export class CpuBackend implements Backend {
     return { off, view: this.arena.f32(off, data.length) };
   }
 
-  private execFor(node: PlanNode, weights: Float32Array[], owned: number[]): NodeExec {
+  private execFor(node: PlanNode, weights: Float32Array[], owned: number[], activation?: PlanNode): NodeExec {
     const wasm = this.wasmKernelFor(node);
     const arrays = wasm?.pack ? wasm.pack(node.attrs, weights) : weights;
-    return { node, wasm, weights: arrays.map((a) => this.place(a, owned)) };
+    return { node, wasm, weights: arrays.map((a) => this.place(a, owned)), ...(activation ? { activation: activation.op as FusableActivation } : {}) };
   }
+
+  /** Batch norms fold into every conv2d and linear; relu and relu6 fuse into WebAssembly kernels that apply them. */
+  private readonly fusion: FusionRules = {
+    fusesActivation: (head, activation) => !!this.wasmKernelFor(head)?.activations?.includes(activation.op as FusableActivation),
+  };
 
   /** Makes every thread's scratch block at least `bytes` long; only between ops. */
   private ensureScratch(bytes: number): void {
@@ -140,7 +148,7 @@ export class CpuBackend implements Backend {
       const kernel = exec.wasm;
       const threads = big ? this.threads : 1;
       units = Math.max(1, kernel.units({ attrs: node.attrs, inShapes: node.inShapes, outShape: node.outShape, threads }));
-      const wasmSpec = { ...base, kind: 'wasm' as const, x: inputs.map((p) => p.off), w: exec.weights.map((p) => p.off), y: out.off, threads };
+      const wasmSpec = { ...base, kind: 'wasm' as const, x: inputs.map((p) => p.off), w: exec.weights.map((p) => p.off), y: out.off, threads, ...(exec.activation ? { activation: exec.activation } : {}) };
       compute = (start, end) => kernel.run(this.exports!, { ...wasmSpec, scratch: this.scratch[0]?.off ?? 0 }, start, end);
       spec = wasmSpec;
     } else {
@@ -214,12 +222,15 @@ export class CpuBackend implements Backend {
   async prepare(plan: Plan, weights: Map<string, Float32Array[]>): Promise<PreparedModel> {
     const owned: number[] = [];
     try {
-      const execs = plan.nodes.map((node) => this.execFor(node, weights.get(node.id) ?? [], owned));
-      const tensors = this.placeTensors(plan, owned);
+      const planned = planSteps(plan, this.fusion);
+      const steps = bindSteps(planned.steps, weights);
+      const execs = steps.map((s) => this.execFor(s.head, s.weights, owned, s.activation));
+      const tensors = this.placeTensors(plan, steps, owned);
       this.ensureScratch(Math.max(0, ...execs.map((e) => this.scratchNeed(e))));
-      const ops = execs.map((e) => this.bind(e, e.node.inputs.map((ref) => tensors.get(ref)!), tensors.get(e.node.id)!, plan.seed));
+      const ops = execs.map((e, i) => this.bind(e, steps[i].inputs.map((ref) => tensors.get(ref)!), tensors.get(steps[i].output)!, plan.seed));
       let disposed = false;
       return {
+        fusedInto: planned.fusedInto,
         forward: async (input, hooks: ForwardHooks = {}) => {
           if (disposed) throw new EngineError('forward() on a disposed model');
           tensors.get(INPUT)!.view.set(input);
@@ -233,7 +244,9 @@ export class CpuBackend implements Backend {
             if (hooks.signal?.aborted) throw new CancelledError();
             const t0 = performance.now();
             ops[i].run();
-            hooks.onNode?.(i, execs[i].node, performance.now() - t0);
+            const ms = performance.now() - t0;
+            // What fused into the step ran inside its head's kernel: the time is the head's.
+            if (hooks.onNode) steps[i].indices.forEach((index, k) => hooks.onNode!(index, steps[i].nodes[k], k === 0 ? ms : 0));
           }
           return tensors.get(plan.output)!.view.slice();
         },
@@ -250,10 +263,10 @@ export class CpuBackend implements Backend {
     }
   }
 
-  /** Places every activation in the arena, reusing slots by liveness (see liveness.ts). */
-  private placeTensors(plan: Plan, owned: number[]): Map<string, Placed> {
-    const steps = plan.nodes.map((n) => ({ id: n.id, bytes: numel(n.outShape) * 4, inputs: n.inputs }));
-    const { slotOf, slotBytes } = assignSlots({ id: INPUT, bytes: numel(plan.inputShape) * 4 }, steps, plan.output);
+  /** Places every step's output in the arena, reusing slots by liveness (see liveness.ts). */
+  private placeTensors(plan: Plan, steps: readonly Step[], owned: number[]): Map<string, Placed> {
+    const outputs = steps.map((s) => ({ id: s.output, bytes: numel(s.head.outShape) * 4, inputs: s.inputs }));
+    const { slotOf, slotBytes } = assignSlots({ id: INPUT, bytes: numel(plan.inputShape) * 4 }, outputs, plan.output);
     const slots = slotBytes.map((bytes) => {
       const off = this.arena.alloc(bytes);
       owned.push(off);
@@ -265,7 +278,7 @@ export class CpuBackend implements Backend {
       tensors.set(id, { off, view: this.arena.f32(off, numel(shape)) });
     };
     put(INPUT, plan.inputShape);
-    for (const n of plan.nodes) put(n.id, n.outShape);
+    for (const s of steps) put(s.output, s.head.outShape);
     return tensors;
   }
 

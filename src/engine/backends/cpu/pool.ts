@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { EngineError } from '../../errors.ts';
 import type { WasmMemory, WasmModule } from './wasm/module.ts';
+import type { FusableActivation } from './wasm/types.ts';
 
 /**
  * One op as the workers run it, registered once (at prepare time) so that starting a range of its
@@ -34,6 +35,7 @@ export type JobSpec =
       x: number[];
       w: number[];
       y: number;
+      activation?: FusableActivation;
     };
 
 /** What every worker starts with. */

@@ -11,7 +11,8 @@ import { compileStep, planStep, readBack, stagingBuffer, tensorBuffer, upload, t
 import { DeviceGuard, limitsOf, maxLimits } from './gpu.ts';
 import { prepareModel } from './model.ts';
 import { encodePass, PipelineCache } from './pipelines.ts';
-import { checkKernels, type Step } from './steps.ts';
+import { checkKernels } from './steps.ts';
+import { singleStep } from '../../graph/fuse.ts';
 
 export const TIMING_TIMESTAMPS =
   "GPU timestamp queries: timestampWrites at the start and end of each op's compute pass, the whole forward pass in one submit";
@@ -84,7 +85,7 @@ export class WebGpuBackend implements Backend {
 
   async runOp(node: PlanNode, inputs: Float32Array[], weights: Float32Array[], seed: number): Promise<Float32Array> {
     checkKernels([node]);
-    const step: Step = { indices: [0], nodes: [node], output: node.id, inputs: node.inputs };
+    const step = singleStep(node);
     const owned: Destroyable[] = [];
     const ctx = this.ctx;
     try {

@@ -9,7 +9,7 @@ import { numel } from '../../tensor.ts';
 import { nodeSeed } from '../cpu/reference.ts';
 import { MAP_READ, USAGE, type DeviceGuard } from './gpu.ts';
 import { compileDispatch, type CompiledDispatch, type PipelineCache, type Placed } from './pipelines.ts';
-import type { Step } from './steps.ts';
+import { stepLabel, type Step } from '../../graph/fuse.ts';
 
 export interface GpuContext {
   device: GPUDevice;
@@ -18,14 +18,9 @@ export interface GpuContext {
   limits: GpuLimits;
 }
 
-export function stepLabel(step: Step): string {
-  const [node, fused] = step.nodes;
-  return `op "${node.id}" (${node.op}${fused ? ` + fused ${fused.op} "${fused.id}"` : ''})`;
-}
-
-/** Asks the op's kernel for its dispatches; a shape or limit it cannot handle names the op. */
+/** Asks the op's kernel for its dispatches (for the head as it runs); a shape or limit it cannot handle names the op. */
 export function planStep(ctx: GpuContext, step: Step, modelSeed: number): GpuOpPlan {
-  const [node, fused] = step.nodes;
+  const { head: node, activation: fused } = step;
   const kernel = getOp(node.op)!.webgpu!;
   try {
     const plan = kernel.plan({
@@ -58,7 +53,7 @@ export interface StepBuffers {
 
 /** Pipelines, uniform buffers and bind groups of one step; uniform buffers go to `owned`. */
 export async function compileStep(ctx: GpuContext, step: Step, plan: GpuOpPlan, buffers: StepBuffers, owned: Destroyable[]): Promise<CompiledDispatch[]> {
-  const node = step.nodes[0];
+  const node = step.head;
   const resolve = (ref: GpuBufferRef): Placed => {
     const placed = 'input' in ref ? buffers.inputs[ref.input] : 'weight' in ref ? buffers.weights[ref.weight] : 'scratch' in ref ? buffers.scratch[ref.scratch] : buffers.output;
     if (!placed) throw new Error(`a binding refers to a buffer the op does not have (${JSON.stringify(ref)})`);

@@ -3,7 +3,7 @@
  * dispatch's pipeline and bind group built once; `forward` only writes the input, encodes, submits
  * and reads the output back.
  *
- * Timing per step (an op, or an op with its fused activation): with `timestamp-query`, each step's
+ * Timing per step (an op, or an op with the batch norm and activation fused into it): with `timestamp-query`, each step's
  * compute pass writes GPU timestamps at its start and end and the whole forward is one submit;
  * without it, each step is submitted alone and timed on the host from submit to
  * `queue.onSubmittedWorkDone()`. Untimed forwards (first run, warm-up) are always one submit.
@@ -13,11 +13,12 @@ import { INPUT, type Plan } from '../../graph/plan.ts';
 import { numel } from '../../tensor.ts';
 import { assignSlots } from '../liveness.ts';
 import type { ForwardHooks, PreparedModel } from '../types.ts';
-import { compileStep, outputBytes, type Destroyable, planStep, readBack, stagingBuffer, stepLabel, tensorBuffer, upload, type GpuContext } from './exec.ts';
+import { compileStep, outputBytes, type Destroyable, planStep, readBack, stagingBuffer, tensorBuffer, upload, type GpuContext } from './exec.ts';
+import { bindSteps, planSteps, stepLabel, type Step } from '../../graph/fuse.ts';
 import { USAGE, MAP_READ } from './gpu.ts';
 import { accessOf, encodePass, type CompiledDispatch, type Placed } from './pipelines.ts';
 import type { GpuOpPlan } from '../../ops/types.ts';
-import { checkKernels, planSteps, type Step } from './steps.ts';
+import { checkKernels, GPU_FUSION } from './steps.ts';
 
 /** The most queries one set may hold (WebGPU's limit): two per step. */
 const MAX_QUERIES = 4096;
@@ -28,7 +29,9 @@ export interface GpuPreparedModel extends PreparedModel {
 
 export async function prepareModel(ctx: GpuContext, plan: Plan, weights: Map<string, Float32Array[]>, useTimestamps: boolean, fuse = true): Promise<GpuPreparedModel> {
   checkKernels(plan.nodes);
-  const { steps, fusedInto } = planSteps(plan, fuse);
+  const planned = planSteps(plan, fuse ? GPU_FUSION : null);
+  const { fusedInto } = planned;
+  const steps = bindSteps(planned.steps, weights);
   const owned: Destroyable[] = [];
   const destroyAll = () => owned.forEach((b) => b.destroy());
   try {
@@ -59,9 +62,9 @@ export async function prepareModel(ctx: GpuContext, plan: Plan, weights: Map<str
     const compiled: CompiledDispatch[][] = [];
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
-      const node = step.nodes[0];
+      const node = step.head;
       const placedWeights = await ctx.guard.scoped(`uploading the weights of ${stepLabel(step)}`, node.id, () =>
-        (weights.get(node.id) ?? []).map((w, j) => {
+        step.weights.map((w, j) => {
           const p = upload(ctx, w, `weight ${node.weights[j]?.name ?? j} of op "${node.id}"`, node.id);
           owned.push(p.buffer);
           return p;
@@ -192,7 +195,7 @@ class Runner {
       encodePass(encoder, this.compiled[i], timer?.writes(i));
       if (timer && i === this.steps.length - 1) timer.encodeResolve(encoder);
       buffers.push(encoder.finish());
-      checks.push(guard.popScopes(`encoding ${stepLabel(step)}`, step.nodes[0].id));
+      checks.push(guard.popScopes(`encoding ${stepLabel(step)}`, step.head.id));
     });
     guard.pushScopes();
     device.queue.submit(buffers);
@@ -202,7 +205,7 @@ class Runner {
     if (bad >= 0) {
       const step = this.steps[Math.min(bad, this.steps.length - 1)];
       const where = bad < this.steps.length ? stepLabel(step) : 'the forward pass';
-      throw new EngineError(`GPU ${errors[bad]} (in ${where})`, bad < this.steps.length ? step.nodes[0].id : undefined);
+      throw new EngineError(`GPU ${errors[bad]} (in ${where})`, bad < this.steps.length ? step.head.id : undefined);
     }
     if (timer) {
       const ms = await timer.read();
@@ -222,10 +225,10 @@ class Runner {
       const commands = encoder.finish();
       const t0 = performance.now();
       device.queue.submit([commands]);
-      await guard.wait(device.queue.onSubmittedWorkDone(), `running ${where}`, step.nodes[0].id);
+      await guard.wait(device.queue.onSubmittedWorkDone(), `running ${where}`, step.head.id);
       const ms = performance.now() - t0;
-      const error = await guard.popScopes(`running ${where}`, step.nodes[0].id);
-      if (error) throw new EngineError(`GPU ${error} (in ${where})`, step.nodes[0].id);
+      const error = await guard.popScopes(`running ${where}`, step.head.id);
+      if (error) throw new EngineError(`GPU ${error} (in ${where})`, step.head.id);
       this.report(hooks, step, ms);
     }
   }

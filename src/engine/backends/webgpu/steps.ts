@@ -1,21 +1,12 @@
 /**
- * The plan as the GPU runs it: one step per op, except that an element-wise activation (relu,
- * relu6, sigmoid: ops whose kernel has `activation`) whose only input is a conv2d / linear (kernel
- * with `fusesActivation`) that nothing else reads runs in that op's epilogue, as one step.
+ * Which ops the GPU can run, and what it fuses (graph/fuse.ts plans the steps): an element-wise
+ * activation (relu, relu6, sigmoid: kernels with `activation`) into the epilogue of a kernel with
+ * `fusesActivation` (conv2d, linear, deform_conv2d).
  */
 import { SpecError } from '../../errors.ts';
-import type { Plan, PlanNode } from '../../graph/plan.ts';
+import type { FusionRules } from '../../graph/fuse.ts';
+import type { PlanNode } from '../../graph/plan.ts';
 import { getOp } from '../../ops/registry.ts';
-
-export interface Step {
-  /** Plan indices of the nodes this step runs: the op, then the fused activation if any. */
-  indices: number[];
-  nodes: PlanNode[];
-  /** The tensor the step writes: the last node's id. */
-  output: string;
-  /** The tensors it reads: the first node's inputs. */
-  inputs: string[];
-}
 
 /** Op types among `ops` that have no WGSL kernel, sorted, each once. */
 export function opsWithoutKernel(ops: Iterable<string>): string[] {
@@ -33,30 +24,7 @@ export function checkKernels(nodes: readonly Pick<PlanNode, 'id' | 'op'>[]): voi
   throw new SpecError(`the webgpu backend has no WGSL kernel yet for ${where.join('; ')}; use --backend cpu (or auto, which falls back to it)`, undefined, 'backend');
 }
 
-export function planSteps(plan: Plan, fuse = true): { steps: Step[]; fusedInto: Map<string, string> } {
-  const readers = new Map<string, number>();
-  for (const n of plan.nodes) for (const ref of n.inputs) readers.set(ref, (readers.get(ref) ?? 0) + 1);
-  const fusedInto = new Map<string, string>();
-  const byId = new Map(plan.nodes.map((n, i) => [n.id, i]));
-  const consumerOf = new Map<string, number>();
-  if (fuse) {
-    plan.nodes.forEach((n, i) => {
-      if (!getOp(n.op)?.webgpu?.activation || n.inputs.length !== 1) return;
-      const src = n.inputs[0];
-      const producer = byId.get(src);
-      if (producer === undefined || readers.get(src) !== 1 || src === plan.output) return;
-      if (!getOp(plan.nodes[producer].op)?.webgpu?.fusesActivation) return;
-      consumerOf.set(src, i);
-      fusedInto.set(n.id, src);
-    });
-  }
-  const steps: Step[] = [];
-  plan.nodes.forEach((n, i) => {
-    if (fusedInto.has(n.id)) return;
-    const c = consumerOf.get(n.id);
-    const indices = c === undefined ? [i] : [i, c];
-    const nodes = indices.map((j) => plan.nodes[j]);
-    steps.push({ indices, nodes, output: nodes[nodes.length - 1].id, inputs: n.inputs });
-  });
-  return { steps, fusedInto };
-}
+/** What the WebGPU kernels fuse: an activation with a WGSL expression into a kernel that takes one. */
+export const GPU_FUSION: FusionRules = {
+  fusesActivation: (head, activation) => !!getOp(head.op)?.webgpu?.fusesActivation && !!getOp(activation.op)?.webgpu?.activation,
+};

@@ -12,6 +12,20 @@ export interface BatchNormAttrs {
 }
 
 /**
+ * The per-channel scale and shift inference BN folds into, in float64 from its weights (gamma,
+ * beta, running mean, running variance): y = x * scale + shift.
+ */
+export function batchNormScaleShift(c: number, eps: number, [gamma, beta, mean, variance]: Float32Array[]): { scale: Float64Array; shift: Float64Array } {
+  const scale = new Float64Array(c);
+  const shift = new Float64Array(c);
+  for (let ch = 0; ch < c; ch++) {
+    scale[ch] = gamma[ch] / Math.sqrt(variance[ch] + eps);
+    shift[ch] = beta[ch] - mean[ch] * scale[ch];
+  }
+  return { scale, shift };
+}
+
+/**
  * Inference-mode batch normalisation over channel axis 1, using the running statistics:
  * y = gamma * (x - mean) / sqrt(var + eps) + beta, folded per channel into y = x * scale + shift.
  */
@@ -48,14 +62,9 @@ export const batchNorm: OpDef<BatchNormAttrs> = {
     // One unit per (n, c) plane: the pool hands each thread a contiguous range of them, so even
     // [N, C] inputs (one element per plane) cost no more than one hand-off per thread.
     units: ({ attrs }) => attrs.n * attrs.c,
-    run({ inputs: [x], weights: [gamma, beta, mean, variance], out, attrs }, start, end) {
+    run({ inputs: [x], weights, out, attrs }, start, end) {
       const { c, spatial, eps } = attrs;
-      const scale = new Float64Array(c);
-      const shift = new Float64Array(c);
-      for (let ch = 0; ch < c; ch++) {
-        scale[ch] = gamma[ch] / Math.sqrt(variance[ch] + eps);
-        shift[ch] = beta[ch] - mean[ch] * scale[ch];
-      }
+      const { scale, shift } = batchNormScaleShift(c, eps, weights);
       for (let plane = start, ch = start % c; plane < end; plane++, ch = ch + 1 === c ? 0 : ch + 1) {
         const k = scale[ch];
         const b = shift[ch];

@@ -1,5 +1,5 @@
 import type { WasmKernel } from '../../backends/cpu/wasm/types.ts';
-import type { BatchNormAttrs } from './index.ts';
+import { batchNormScaleShift, type BatchNormAttrs } from './index.ts';
 
 /** Planes per unit: [N, C] inputs have one element per plane. */
 const PLANES = 16;
@@ -9,15 +9,9 @@ const PLANES = 16;
  * folded once at prepare time in float64 from gamma, beta and the running statistics.
  */
 export const batchNormWasm: WasmKernel<BatchNormAttrs> = {
-  pack({ c, eps }, [gamma, beta, mean, variance]) {
-    const scale = new Float32Array(c);
-    const shift = new Float32Array(c);
-    for (let ch = 0; ch < c; ch++) {
-      const k = gamma[ch] / Math.sqrt(variance[ch] + eps);
-      scale[ch] = k;
-      shift[ch] = beta[ch] - mean[ch] * k;
-    }
-    return [scale, shift];
+  pack({ c, eps }, weights) {
+    const { scale, shift } = batchNormScaleShift(c, eps, weights);
+    return [Float32Array.from(scale), Float32Array.from(shift)];
   },
   units: ({ attrs }) => Math.ceil((attrs.n * attrs.c) / PLANES),
   run(k, { attrs: a, x: [x], w: [scale, shift], y }, start, end) {

@@ -1,5 +1,5 @@
 import type { Pads, Pair } from '../../params.ts';
-import { fmt, nchw, windowOutputs } from '../common.ts';
+import { fmt, nchw, scaleRowsShiftBias, windowOutputs } from '../common.ts';
 import type { OpDef } from '../types.ts';
 import { conv2dCpu } from './cpu.ts';
 import { conv2dWgsl } from './wgsl.ts';
@@ -61,6 +61,9 @@ export const conv2d: OpDef<Conv2dAttrs> = {
           `FLOPs = 2*MACs${bias ? ` + ${fmt(biasFlops)} bias adds` : ''}`,
       },
     };
+  },
+  foldScaleShift(attrs, [weight, bias], scale, shift) {
+    return { attrs: { ...attrs, bias: true }, weights: scaleRowsShiftBias(weight, attrs.bias ? bias : undefined, scale, shift) };
   },
   cpu: conv2dCpu,
   webgpu: conv2dWgsl,

@@ -1,5 +1,5 @@
 import type { KernelExports } from '../../backends/cpu/wasm/module.ts';
-import { gemmTmpBytes, packRows, roundUp, windowScratchBytes, type WasmKernel, type WasmKernelArgs, type WasmPlanArgs } from '../../backends/cpu/wasm/types.ts';
+import { activateRows, gemmTmpBytes, packRows, roundUp, windowScratchBytes, type WasmKernel, type WasmKernelArgs, type WasmPlanArgs } from '../../backends/cpu/wasm/types.ts';
 import type { Conv2dAttrs } from './index.ts';
 
 /** Bytes of the packed B tile: K x T floats, about L2-sized so it stays put while A streams past. */
@@ -147,6 +147,7 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
     const t = tiling(a, 1);
     return [packRows(w, a.groups, t.coutG, t.K), ...(b ? [b] : [])];
   },
+  activations: ['relu', 'relu6'],
   units({ attrs: a, threads }: WasmPlanArgs<Conv2dAttrs>) {
     if (isDepthwise(a)) return a.n * a.cout;
     if (isWinograd(a)) {
@@ -168,7 +169,7 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
   run(k, args, start, end) {
     if (isDepthwise(args.attrs)) return depthwise(k, args, start, end);
     if (isWinograd(args.attrs)) return winograd(k, args, start, end);
-    const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch } = args;
+    const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, activation } = args;
     const t = tiling(a, threads);
     const [kh, kw] = a.kernel;
     const bTile = scratch;
@@ -197,11 +198,12 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
       const M = Math.min(t.MB, t.coutG - m0);
       const c = y + ((n * a.cout + g * t.coutG + m0) * t.P + p0) * 4;
       k.gemm(M, cols, t.K, wp + g * groupA + m0 * t.K * 4, bTile, c, t.P * 4, bias === undefined ? 0 : bias + (g * t.coutG + m0) * 4, tmp);
+      activateRows(k, activation, c, M, cols, t.P * 4);
     }
   },
 };
 
-function depthwise(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, scratch }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+function depthwise(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, scratch, activation }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
   const [kh, kw] = a.kernel;
   const [pt, pl, pb, pr] = a.pads;
   const mult = a.cout / a.groups;
@@ -215,10 +217,11 @@ function depthwise(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, scrat
       x + (n * a.cin + ci) * plane, a.h, a.w, kh, kw, a.stride[0], a.stride[1], pt, pl, pb, pr, a.dilation[0], a.dilation[1],
       a.ho, a.wo, wt + co * kh * kw * 4, bias === undefined ? 0 : bias + co * 4, y + u * P, scratch,
     );
+    activateRows(k, activation, y + u * P, 1, a.ho * a.wo, P);
   }
 }
 
-function winograd(k: KernelExports, { attrs: a, threads, x: [x], w: [wp, bias], y, scratch }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+function winograd(k: KernelExports, { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, activation }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
   const t = winoTiling(a, threads);
   const [pt, pl] = a.pads;
   const plane = a.h * a.w * 4;
@@ -253,9 +256,11 @@ function winograd(k: KernelExports, { attrs: a, threads, x: [x], w: [wp, bias], 
     const M = Math.min(t.MB, t.coutG - m0);
     const aG = wp + g * groupA + m0 * t.cinG * 4;
     for (let xi = 0; xi < 16; xi++) k.gemm(M, N, t.cinG, aG + xi * xiA, bSets + xi * xiStride, mBufs + xi * mStride, N * 4, 0, tmp);
-    k.wino_output(
-      mBufs, mStride, M, N, rb, t.tilesX, t.tilesX4, ty0, a.ho, a.wo,
-      bias === undefined ? 0 : bias + (g * t.coutG + m0) * 4, y + (n * a.cout + g * t.coutG + m0) * P * 4, P, tail,
-    );
+    const out = y + (n * a.cout + g * t.coutG + m0) * P * 4;
+    k.wino_output(mBufs, mStride, M, N, rb, t.tilesX, t.tilesX4, ty0, a.ho, a.wo, bias === undefined ? 0 : bias + (g * t.coutG + m0) * 4, out, P, tail);
+    // The band's output rows, in each of its M channels.
+    const y0 = 2 * ty0;
+    const y1 = Math.min(a.ho, 2 * (ty0 + rb));
+    activateRows(k, activation, out + y0 * a.wo * 4, M, (y1 - y0) * a.wo, P * 4);
   }
 }

@@ -1,5 +1,5 @@
 import { shapeText } from '../../tensor.ts';
-import { fmt } from '../common.ts';
+import { fmt, scaleRowsShiftBias } from '../common.ts';
 import type { OpDef } from '../types.ts';
 import { linearCpu } from './cpu.ts';
 import { linearWgsl } from './wgsl.ts';
@@ -46,6 +46,9 @@ export const linear: OpDef<LinearAttrs> = {
         formula: `MACs = N*in*out = ${n}*${inF}*${outF} = ${fmt(macs)}; FLOPs = 2*MACs${bias ? ` + N*out = ${fmt(biasFlops)} bias adds` : ''}`,
       },
     };
+  },
+  foldScaleShift(attrs, [weight, bias], scale, shift) {
+    return { attrs: { ...attrs, bias: true }, weights: scaleRowsShiftBias(weight, attrs.bias ? bias : undefined, scale, shift) };
   },
   cpu: linearCpu,
   webgpu: linearWgsl,

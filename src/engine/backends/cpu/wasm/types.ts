@@ -27,7 +27,12 @@ export interface WasmKernelArgs<A> extends WasmPlanArgs<A> {
   /** This thread's scratch: at least `scratchBytes()` bytes, contents undefined. */
   scratch: number;
   seed: number;
+  /** An activation (one of the kernel's `activations`) to apply to the output it writes. */
+  activation?: FusableActivation;
 }
+
+/** The activations eltwise.as has, which a kernel may apply to the output it just wrote (see activateRows). */
+export type FusableActivation = 'relu' | 'relu6';
 
 export interface WasmKernel<A> {
   /** Whether this use of the op runs here; otherwise the TypeScript kernel runs it. Default: always. */
@@ -35,6 +40,8 @@ export interface WasmKernel<A> {
   /** The weights rearranged for the kernel, once at prepare time (e.g. GEMM-packed). Default: as declared. */
   pack?(attrs: A, weights: Float32Array[]): Float32Array[];
   units(args: WasmPlanArgs<A>): number;
+  /** Activations `run` applies in its epilogue when `activation` is given: a following relu fuses into the op. */
+  activations?: readonly FusableActivation[];
   /** Scratch bytes one thread needs for any range of units. */
   scratchBytes?(args: WasmPlanArgs<A>): number;
   run(k: KernelExports, args: WasmKernelArgs<A>, start: number, end: number): void;
@@ -57,6 +64,17 @@ export function packRows(src: Float32Array, groups: number, rows: number, K: num
 /** Bytes of one group's packed A (see packRows). */
 export function packedRowsBytes(rows: number, K: number): number {
   return Math.ceil(rows / 4) * 4 * K * 4;
+}
+
+/**
+ * Applies `activation` in place to `rows` rows of `cols` floats, `stride` bytes apart, starting at
+ * byte `ptr`: the epilogue of a kernel that just wrote them (still in cache).
+ */
+export function activateRows(k: KernelExports, activation: FusableActivation | undefined, ptr: number, rows: number, cols: number, stride: number): void {
+  if (!activation || rows <= 0 || cols <= 0) return;
+  const f = activation === 'relu' ? k.relu : k.relu6;
+  if (cols * 4 === stride) return f(ptr, ptr, rows * cols);
+  for (let r = 0; r < rows; r++) f(ptr + r * stride, ptr + r * stride, cols);
 }
 
 export const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;

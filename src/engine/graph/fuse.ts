@@ -1,0 +1,108 @@
+/**
+ * The plan as a backend runs it: one step per op, except two chains that inference runtimes
+ * (onnxruntime, TensorRT) also run as one kernel, and that every backend here shares:
+ * - conv2d / linear -> batch_norm: the BN's per-channel scale and shift fold into the op's weights
+ *   and bias once, at prepare time (OpDef.foldScaleShift);
+ * - that op (folded or not) -> an element-wise activation the backend can apply in the op's
+ *   epilogue (relu, relu6, sigmoid: the backend says which, per op).
+ * A link is taken only when nothing else reads the intermediate tensor and it is not the model's
+ * output. The fused ops keep their rows, counts and formulas in the report, with `fused_into`
+ * naming the op whose kernel ran them and no time of their own.
+ */
+import type { Plan, PlanNode } from './plan.ts';
+import { getOp } from '../ops/registry.ts';
+import { batchNormScaleShift, type BatchNormAttrs } from '../ops/batch_norm/index.ts';
+
+export interface Step {
+  /** Plan indices of the nodes this step runs, in plan order: the head, then what fused into it. */
+  indices: number[];
+  nodes: PlanNode[];
+  /** The op whose kernel runs. */
+  head: PlanNode;
+  /** A batch norm folded into the head's weights. */
+  batchNorm?: PlanNode;
+  /** An activation applied in the head's epilogue. */
+  activation?: PlanNode;
+  /** The tensor the step writes: its last node's id. */
+  output: string;
+  /** The tensors it reads: the head's inputs. */
+  inputs: string[];
+}
+
+export interface FusionRules {
+  /** Whether the backend's kernel for `head` can apply `activation` in its epilogue. */
+  fusesActivation(head: PlanNode, activation: PlanNode): boolean;
+}
+
+export function planSteps(plan: Plan, rules: FusionRules | null): { steps: Step[]; fusedInto: Map<string, string> } {
+  const readers = new Map<string, number>();
+  for (const n of plan.nodes) for (const ref of n.inputs) readers.set(ref, (readers.get(ref) ?? 0) + 1);
+  const byId = new Map(plan.nodes.map((n, i) => [n.id, i]));
+  /** The one node reading `id`, when it may fuse into `id`'s producer. */
+  const soleReader = (id: string): number | undefined => {
+    if (readers.get(id) !== 1 || id === plan.output) return undefined;
+    const i = plan.nodes.findIndex((n) => n.inputs.includes(id));
+    return plan.nodes[i].inputs.length === 1 ? i : undefined;
+  };
+  const fusedInto = new Map<string, string>();
+  const steps: Step[] = [];
+  plan.nodes.forEach((head, i) => {
+    if (fusedInto.has(head.id)) return;
+    const step: Step = { indices: [i], nodes: [head], head, output: head.id, inputs: head.inputs };
+    if (rules) {
+      const bn = soleReader(head.id);
+      if (bn !== undefined && plan.nodes[bn].op === 'batch_norm' && getOp(head.op)?.foldScaleShift) step.batchNorm = plan.nodes[bn];
+      const tail = step.batchNorm ? step.batchNorm.id : head.id;
+      const act = soleReader(tail);
+      if (act !== undefined && getOp(plan.nodes[act].op)?.category === 'activation' && rules.fusesActivation(head, plan.nodes[act])) step.activation = plan.nodes[act];
+      for (const n of [step.batchNorm, step.activation]) {
+        if (!n) continue;
+        step.indices.push(byId.get(n.id)!);
+        step.nodes.push(n);
+        step.output = n.id;
+        fusedInto.set(n.id, head.id);
+      }
+    }
+    steps.push(step);
+  });
+  return { steps, fusedInto };
+}
+
+/**
+ * The head as it runs: with a batch norm folded in, its attributes and weights rewritten (a bias
+ * added if it had none), its output named after the step's; otherwise as planned.
+ */
+export function headAsRun(step: Step, weights: ReadonlyMap<string, Float32Array[]>): { node: PlanNode; weights: Float32Array[] } {
+  const { head, batchNorm } = step;
+  const own = weights.get(head.id) ?? [];
+  if (!batchNorm) return { node: head, weights: own };
+  const bn = batchNorm.attrs as BatchNormAttrs;
+  const { scale, shift } = batchNormScaleShift(bn.c, bn.eps, weights.get(batchNorm.id) ?? []);
+  const folded = getOp(head.op)!.foldScaleShift!(head.attrs, own, scale, shift);
+  const decls = [head.weights[0], { name: `bias (with ${batchNorm.id} folded in)`, shape: [bn.c], role: 'param' as const, init: { kind: 'const' as const, value: 0 } }];
+  return { node: { ...head, attrs: folded.attrs, weights: decls }, weights: folded.weights };
+}
+
+/** A step whose head is as it runs, with the weights it runs with. */
+export interface BoundStep extends Step {
+  weights: Float32Array[];
+}
+
+export function bindSteps(steps: readonly Step[], weights: ReadonlyMap<string, Float32Array[]>): BoundStep[] {
+  return steps.map((s) => {
+    const run = headAsRun(s, weights);
+    return { ...s, head: run.node, weights: run.weights };
+  });
+}
+
+/** `op "id" (op + folded/fused ...)`, for messages about a step. */
+export function stepLabel(step: Step): string {
+  const { head, batchNorm, activation } = step;
+  const extra = `${batchNorm ? ` + folded batch_norm "${batchNorm.id}"` : ''}${activation ? ` + fused ${activation.op} "${activation.id}"` : ''}`;
+  return `op "${head.id}" (${head.op}${extra})`;
+}
+
+/** A step of one node, as it is planned. */
+export function singleStep(node: PlanNode): Step {
+  return { indices: [0], nodes: [node], head: node, output: node.id, inputs: node.inputs };
+}
