@@ -32,6 +32,8 @@ const CASES: ConvCase[] = [
   { name: 'depthwise 3x3 stride 2 pad 1, multiplier 2, batch 2', input: [2, 32, 15, 15], params: { out_channels: 64, kernel: 3, stride: 2, padding: 1, groups: 32 } },
   { name: 'depthwise 5x5 dilation 2, W_out not a multiple of 4', input: [1, 10, 13, 9], params: { out_channels: 10, kernel: 5, padding: 4, dilation: 2, groups: 10 } },
   { name: 'depthwise stride [1, 3], no bias', input: [1, 4, 8, 17], params: { out_channels: 4, kernel: 3, stride: [1, 3], groups: 4, bias: false } },
+  { name: 'depthwise 7x7 stride 2, padding [3, 1, 2, 0] (one output row per thread)', input: [1, 6, 19, 14], params: { out_channels: 6, kernel: 7, stride: 2, padding: [3, 1, 2, 0], groups: 6 } },
+  { name: 'depthwise 13x13 (too many taps to unroll: the looped kernel)', input: [1, 3, 16, 16], params: { out_channels: 3, kernel: 13, padding: 6, groups: 3 } },
   { name: 'dilated 3x3, dilation 3', input: [1, 6, 14, 14], params: { out_channels: 10, kernel: 3, dilation: 3, padding: 3, bias: false } },
   { name: '7 x 1 kernel', input: [1, 8, 12, 5], params: { out_channels: 8, kernel: [7, 1], padding: [3, 0] } },
   { name: '11x11 stride 4 (AlexNet conv1 style)', input: [1, 3, 35, 35], params: { out_channels: 16, kernel: 11, stride: 4, padding: 2 } },

@@ -1,6 +1,8 @@
 /**
  * conv2d on WebGPU. Three kernels, chosen by shape:
- * - depthwise (C_in / groups = 1): direct loops, each thread 4 adjacent outputs of one row;
+ * - depthwise (C_in / groups = 1): direct, each thread a block of outputs (4 wide, up to 4 tall)
+ *   computed from the input rows it loads once into registers; the window (kernel, stride,
+ *   dilation) is unrolled in the source, so a 3x3 block of 4x4 outputs is 36 loads, not 144;
  * - 1x1, stride 1, no padding: the input plane is already the B matrix of a GEMM (vec4 loads when
  *   H*W is a multiple of 4);
  * - everything else: implicit GEMM (kernels/wgsl/gemm.ts): B = im2col of the input, computed in the
@@ -22,7 +24,7 @@ export const conv2dWgsl: WebGpuKernel<Conv2dAttrs> = {
     if (weightBytes > args.limits.maxStorageBufferBindingSize) {
       throw new Error(`its weight of ${mib(weightBytes)} exceeds this device's maxStorageBufferBindingSize of ${mib(args.limits.maxStorageBufferBindingSize)}`);
     }
-    const kind = a.cin === a.groups ? depthwise : isPointwise(a) ? pointwise : implicitGemm;
+    const kind = a.cin === a.groups ? (a.kernel[0] * a.kernel[1] <= UNROLLED_TAPS ? depthwiseBlocked : depthwise) : isPointwise(a) ? pointwise : implicitGemm;
     return { dispatches: perImageChunk(args, kind) };
   },
 };
@@ -42,7 +44,7 @@ function perImageChunk(args: GpuPlanArgs<Conv2dAttrs>, kernel: KernelFor): GpuDi
   const a = args.attrs;
   const inImage = a.cin * a.h * a.w;
   const outImage = a.cout * a.ho * a.wo;
-  const zPerImage = kernel === depthwise ? 1 : a.groups;
+  const zPerImage = kernel === depthwise || kernel === depthwiseBlocked ? 1 : a.groups;
   const nb = Math.min(
     itemsPerBinding(a.n, Math.max(inImage, outImage) * 4, args.limits, 'one image'),
     Math.max(1, Math.floor(args.limits.maxComputeWorkgroupsPerDimension / zPerImage)),
@@ -187,6 +189,97 @@ fn bLoad(k: i32) -> vec4<f32> {
 };
 
 const DW_WG = 64;
+
+/** Windows up to this many taps are unrolled (depthwiseBlocked); larger ones loop (depthwise). */
+const UNROLLED_TAPS = 121;
+
+/**
+ * Depthwise with the window unrolled: a thread computes R rows x 4 columns of outputs of one
+ * channel. It walks the input rows that block reads; each row's values are loaded once (zero
+ * outside the image) and feed every (output row, kernel row) pair that meets on it. The kernel's
+ * taps are loaded once into registers. Kernel size, stride and dilation are in the source (they
+ * decide the unrolling); the sizes of the image stay uniforms.
+ */
+const depthwiseBlocked: KernelFor = (args, nb, x, y, xBase, yBase) => {
+  const a = args.attrs;
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.stride;
+  const [dh, dw] = a.dilation;
+  const R = kh * kw <= 25 ? 4 : 1;
+  const Q = 4;
+  const rows = Math.ceil(a.ho / R);
+  const quads = Math.ceil(a.wo / Q);
+  const total = nb * a.cout * rows * quads;
+  const fields: UniformField[] = [
+    ['total', 'i32', total],
+    ['quads', 'i32', quads],
+    ['rows', 'i32', rows],
+    ['cin', 'i32', a.cin],
+    ['cout', 'i32', a.cout],
+    ['mult', 'i32', a.cout / a.groups],
+    ['h', 'i32', a.h],
+    ['w', 'i32', a.w],
+    ['ho', 'i32', a.ho],
+    ['wo', 'i32', a.wo],
+    ['pt', 'i32', a.pads[0]],
+    ['pl', 'i32', a.pads[1]],
+    ['xBase', 'i32', xBase],
+    ['yBase', 'i32', yBase],
+  ];
+  const inCols = (Q - 1) * sw + (kw - 1) * dw + 1;
+  const inRows = (R - 1) * sh + (kh - 1) * dh + 1;
+  const lines: string[] = [];
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) lines.push(`let w${i}_${j} = wt[wBase + ${i * kw + j}];`);
+  for (let r = 0; r < R; r++) lines.push(`var acc${r} = vec4<f32>();`);
+  // Column validity and offsets are the same for every input row.
+  for (let c = 0; c < inCols; c++) lines.push(`let ix${c} = x0 + ${c}; let in${c} = ix${c} >= 0 && ix${c} < u.w;`);
+  for (let ir = 0; ir < inRows; ir++) {
+    const uses: string[] = [];
+    for (let r = 0; r < R; r++) {
+      for (let i = 0; i < kh; i++) {
+        if (r * sh + i * dh !== ir) continue;
+        for (let j = 0; j < kw; j++) {
+          const taps = Array.from({ length: Q }, (_, q) => `v${q * sw + j * dw}`);
+          uses.push(`acc${r} += w${i}_${j} * vec4<f32>(${taps.join(', ')});`);
+        }
+      }
+    }
+    if (uses.length === 0) continue;
+    const needed = new Set<number>();
+    for (const u of uses) for (const m of u.matchAll(/v(\d+)/g)) needed.add(Number(m[1]));
+    const loads = [...needed].sort((p, q) => p - q).map((c) => `let v${c} = select(0.0, x[row + ix${c}], in${c});`);
+    lines.push(`{ let iy = y0 + ${ir}; if (iy >= 0 && iy < u.h) { let row = plane + iy * u.w;`, ...loads.map((l) => '  ' + l), ...uses.map((l) => '  ' + l), '} }');
+  }
+  const stores: string[] = [];
+  for (let r = 0; r < R; r++) {
+    stores.push(`if (oy0 + ${r} < u.ho) { let o = outRow + ${r} * u.wo;`);
+    for (let q = 0; q < Q; q++) stores.push(`  if (ox0 + ${q} < u.wo) { y[o + ${q}] = act(acc${r}[${q}] + b); }`);
+    stores.push('}');
+  }
+  const code = `${declarations(a, 'f32', 'f32', fields, args.activation)}
+@compute @workgroup_size(${DW_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = ${FLAT_WORKGROUP} * ${DW_WG} + i32(li);
+  if (t >= u.total) { return; }
+  let quad = t % u.quads;
+  let r1 = t / u.quads;
+  let blockRow = r1 % u.rows;
+  let r2 = r1 / u.rows;
+  let co = r2 % u.cout;
+  let img = r2 / u.cout;
+  let plane = u.xBase + (img * u.cin + co / u.mult) * u.h * u.w;
+  let ox0 = quad * ${Q};
+  let oy0 = blockRow * ${R};
+  let x0 = ox0 * ${sw} - u.pl;
+  let y0 = oy0 * ${sh} - u.pt;
+  let wBase = co * ${kh * kw};
+  ${lines.join('\n  ')}
+  let b = biasOf(co);
+  let outRow = u.yBase + ((img * u.cout + co) * u.ho + oy0) * u.wo + ox0;
+  ${stores.join('\n  ')}
+}`;
+  return { code, bindings: bindings(a, x, y), uniforms: fields, workgroups: gridFor(Math.ceil(total / DW_WG), args.limits) };
+};
 
 const depthwise: KernelFor = (args, nb, x, y, xBase, yBase) => {
   const a = args.attrs;
