@@ -3,9 +3,12 @@
  * im2col matrix, never materialised), 1x1 convolutions and linear layers fill in with their own
  * loads and epilogue. The z workgroup index selects an independent problem (batch x group).
  *
- * A workgroup computes a BM x BN tile of C; each of its (BN/4) x (BM/4) threads a 4 x 4 register
- * tile. Per step of BK = 16 along K the workgroup stages A (BK x BM) and B (BK x BN) in workgroup
- * memory as vec4s, so each thread does 2 vec4 reads of workgroup memory per 16 multiply-adds.
+ * A workgroup computes a BM x BN tile of C; each of its (BN/4) x (BM/TM) threads a TM x 4 register
+ * tile (TM = 4 or 8). Per step of BK = 16 along K the workgroup stages A (BK x BM) and B (BK x BN)
+ * in workgroup memory as vec4s, so each thread does TM/4 + 1 vec4 reads of workgroup memory per
+ * 4 * TM multiply-adds: 8 rows per thread read a quarter less per multiply-add than 4, which is
+ * what bounds a GEMM on a CPU rasterizer (llvmpipe gathers every workgroup-memory read) and on
+ * many GPUs alike.
  *
  * The caller's WGSL (`body`) declares its bindings and `u` (uniformsWgsl, with i32 fields M, N, K)
  * and defines:
@@ -24,12 +27,14 @@ export interface GemmTile {
   /** Rows (M) and columns (N) of C per workgroup: 16, 32 or 64 each. */
   bm: number;
   bn: number;
+  /** Rows of C per thread: 4, or 8 on 64-row tiles. */
+  tm: number;
 }
 
 const BK = 16;
 
 export function gemmThreads(t: GemmTile): number {
-  return (t.bm / 4) * (t.bn / 4);
+  return (t.bm / t.tm) * (t.bn / 4);
 }
 
 /**
@@ -39,13 +44,14 @@ export function gemmThreads(t: GemmTile): number {
 export function gemmTileFor(M: number, N: number, limits: GpuLimits): GemmTile {
   let bm = M > 32 ? 64 : M > 16 ? 32 : 16;
   let bn = N > 32 || bm < 64 ? 64 : 32;
-  while (gemmThreads({ bm, bn }) > limits.maxComputeInvocationsPerWorkgroup) {
+  const tm = bm === 64 && bn === 64 ? 8 : 4;
+  while (gemmThreads({ bm, bn, tm }) > limits.maxComputeInvocationsPerWorkgroup) {
     if (bn >= bm) bn /= 2;
     else bm /= 2;
   }
   // TX and TY must divide BK, and a workgroup needs at least 64 threads to load a tile in passes.
-  if (gemmThreads({ bm, bn }) < 64) throw new Error(`the device allows only ${limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup`);
-  return { bm, bn };
+  if (gemmThreads({ bm, bn, tm }) < 64) throw new Error(`the device allows only ${limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup`);
+  return { bm, bn, tm };
 }
 
 /** Workgroup counts for an M x N problem, `batches` of them along z. */
@@ -55,14 +61,20 @@ export function gemmWorkgroups(t: GemmTile, M: number, N: number, batches: numbe
 
 export function gemmWgsl(t: GemmTile, body: string): string {
   const tx = t.bn / 4;
-  const ty = t.bm / 4;
+  const ty = t.bm / t.tm;
+  const groups = t.tm / 4;
+  const accs = Array.from({ length: t.tm }, (_, r) => r);
+  const reads = Array.from({ length: groups }, (_, g) => `let a${g} = As[k * AV + ty * ${groups} + ${g}];`).join('\n      ');
+  const fmas = accs.map((r) => `acc${r} += a${r >> 2}.${'xyzw'[r & 3]} * b;`).join('\n      ');
+  const stores = accs.map((r) => `if (m + ${r} < u.M) { cStore(m + ${r}, n, acc${r}); }`).join('\n    ');
   return /* wgsl */ `
 ${body}
 const BK = ${BK};
 const TX = ${tx};
 const TY = ${ty};
+const AV = ${t.bm / 4};
 const THREADS = ${tx * ty};
-var<workgroup> As: array<vec4<f32>, ${BK * ty}>;
+var<workgroup> As: array<vec4<f32>, ${BK * (t.bm / 4)}>;
 var<workgroup> Bs: array<vec4<f32>, ${BK * tx}>;
 var<private> gz: i32;
 
@@ -75,13 +87,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let m0 = i32(wid.y) * ${t.bm};
   let n0 = i32(wid.x) * ${t.bn};
   bInit(n0 + tx * 4);
-  var acc0 = vec4<f32>();
-  var acc1 = vec4<f32>();
-  var acc2 = vec4<f32>();
-  var acc3 = vec4<f32>();
+  ${accs.map((r) => `var acc${r} = vec4<f32>();`).join('\n  ')}
   for (var k0 = 0; k0 < u.K; k0 += BK) {
     // A: adjacent threads take adjacent k of the same 4 rows, so global reads along a row coalesce.
-    for (var r = 0; r < BK / TX; r++) {
+    for (var r = 0; r < ${(BK * (t.bm / 4)) / (tx * ty)}; r++) {
       let idx = tid + r * THREADS;
       let k = idx % BK;
       let mg = idx / BK;
@@ -94,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         if (m + 2 < u.M) { a.z = aLoad(m + 2, kk); }
         if (m + 3 < u.M) { a.w = aLoad(m + 3, kk); }
       }
-      As[k * TY + mg] = a;
+      As[k * AV + mg] = a;
     }
     // B: each thread fills its own 4 columns, rows ty, ty + TY, ...
     for (var r = 0; r < BK / TY; r++) {
@@ -105,22 +114,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
     for (var k = 0; k < BK; k++) {
-      let a = As[k * TY + ty];
+      ${reads}
       let b = Bs[k * TX + tx];
-      acc0 += a.x * b;
-      acc1 += a.y * b;
-      acc2 += a.z * b;
-      acc3 += a.w * b;
+      ${fmas}
     }
     workgroupBarrier();
   }
   let n = n0 + tx * 4;
-  let m = m0 + ty * 4;
+  let m = m0 + ty * ${t.tm};
   if (n < u.N) {
-    if (m < u.M) { cStore(m, n, acc0); }
-    if (m + 1 < u.M) { cStore(m + 1, n, acc1); }
-    if (m + 2 < u.M) { cStore(m + 2, n, acc2); }
-    if (m + 3 < u.M) { cStore(m + 3, n, acc3); }
+    ${stores}
   }
 }
 `;
