@@ -1,6 +1,6 @@
 import { availableParallelism, cpus } from 'node:os';
 import { CancelledError, EngineError } from '../../errors.ts';
-import { bindSteps, planSteps, type FusionRules, type Step } from '../../graph/fuse.ts';
+import { headAsRun, planSteps, type FusionRules, type Step } from '../../graph/fuse.ts';
 import { INPUT, type Plan, type PlanNode } from '../../graph/plan.ts';
 import { getOp } from '../../ops/registry.ts';
 import { numel } from '../../tensor.ts';
@@ -223,8 +223,12 @@ export class CpuBackend implements Backend {
     const owned: number[] = [];
     try {
       const planned = planSteps(plan, this.fusion);
-      const steps = bindSteps(planned.steps, weights);
-      const execs = steps.map((s) => this.execFor(s.head, s.weights, owned, s.activation));
+      const steps = planned.steps;
+      // One step at a time: a folded copy of a conv's weights is garbage once packed into the arena.
+      const execs = steps.map((s) => {
+        const run = headAsRun(s, weights);
+        return this.execFor(run.node, run.weights, owned, s.activation);
+      });
       const tensors = this.placeTensors(plan, steps, owned);
       this.ensureScratch(Math.max(0, ...execs.map((e) => this.scratchNeed(e))));
       const ops = execs.map((e, i) => this.bind(e, steps[i].inputs.map((ref) => tensors.get(ref)!), tensors.get(steps[i].output)!, plan.seed));
