@@ -16,9 +16,16 @@ function isDepthwise(a: Conv2dAttrs): boolean {
 function isWinograd(a: Conv2dAttrs): boolean {
   return (
     a.kernel[0] === 3 && a.kernel[1] === 3 && a.stride[0] === 1 && a.stride[1] === 1 && a.dilation[0] === 1 && a.dilation[1] === 1 &&
-    a.cin / a.groups >= 16 && a.cout / a.groups >= 16
+    a.cin / a.groups >= 16 && a.cout / a.groups >= 16 && Math.ceil(a.ho / 2) * Math.ceil(a.wo / 2) >= WINO_MIN_TILES
   );
 }
+
+/**
+ * Winograd's transformed weights are 16/9 the size of the kernel and are read once per band of
+ * tiles: on a small map (ResNet's 7x7, 16 tiles) that weight traffic, not the multiplies, is the
+ * cost, and the plain GEMM (weights read once) is 2-3x faster. 14x14 (49 tiles) gains from it.
+ */
+const WINO_MIN_TILES = 36;
 
 /** Bytes of the 16 B-panel sets of one Winograd band: their size bounds the band (L2-sized). */
 const WINO_B_BYTES = 768 * 1024;
@@ -108,8 +115,11 @@ interface Tiling {
 
 /**
  * Units are (sample, group, tile of output positions, block of output channels). Tiles are cut
- * to fit the cache, then smaller (and channel blocks added) until every thread has about four
- * units, so two threads finish together on small feature maps too.
+ * to fit the cache; then, until every thread has about four units (so two threads finish together
+ * on small feature maps too), the output channels are split into blocks, and only if that is not
+ * enough are the tiles cut smaller. Channel blocks first: each unit then reads its block of the
+ * weights once, where narrow tiles would stream all the weights once per tile (on ResNet's 7x7
+ * maps, 2048 x 512 weights for 8 columns at a time: memory-bound).
  */
 function tiling(a: Conv2dAttrs, threads: number): Tiling {
   const cinG = a.cin / a.groups;
@@ -118,12 +128,15 @@ function tiling(a: Conv2dAttrs, threads: number): Tiling {
   const P = a.ho * a.wo;
   const jobs = a.n * a.groups;
   const want = 4 * threads;
-  let T = Math.max(8, Math.min(512, Math.floor(B_TILE_BYTES / (4 * K) / 8) * 8));
-  if (jobs * Math.ceil(P / T) < want) T = Math.max(8, roundUp(Math.ceil(P / Math.ceil(want / jobs)), 8));
-  T = Math.min(T, roundUp(P, 8));
+  // A small map (up to 64 positions) is one tile whatever K: its B stays small per K block.
+  let T = P <= 64 ? roundUp(P, 8) : Math.min(Math.max(8, Math.min(512, Math.floor(B_TILE_BYTES / (4 * K) / 8) * 8)), roundUp(P, 8));
+  const blocksFor = (tiles: number) => (jobs * tiles < want && coutG >= 64 ? Math.min(Math.ceil(coutG / 32), Math.ceil(want / (jobs * tiles))) : 1);
+  let mBlocks = blocksFor(Math.ceil(P / T));
+  if (jobs * Math.ceil(P / T) * mBlocks < want) {
+    T = Math.min(T, Math.max(8, roundUp(Math.ceil(P / Math.ceil(want / (jobs * mBlocks))), 8)));
+  }
   const tiles = Math.ceil(P / T);
-  let mBlocks = 1;
-  if (jobs * tiles < want && coutG >= 64) mBlocks = Math.min(Math.ceil(coutG / 32), Math.ceil(want / (jobs * tiles)));
+  mBlocks = blocksFor(tiles);
   const MB = roundUp(Math.ceil(coutG / mBlocks), 4);
   mBlocks = Math.ceil(coutG / MB);
   const pointwise = a.kernel[0] === 1 && a.kernel[1] === 1 && a.stride[0] === 1 && a.stride[1] === 1 && a.pads.every((p) => p === 0);

@@ -10,7 +10,8 @@
 // masked to zero where the window hangs over the left or right edge. Those loads may touch up to
 // 16 floats outside the input plane; the arena keeps a guard after every allocation and reserves
 // the low addresses, so they stay inside the memory and their lanes are masked away. Panels that
-// wrap to the next output row, or hold fewer than 8 positions, go lane by lane.
+// wrap to the next output row, or hold fewer than 8 positions, load lane by lane from offsets
+// clamped into the plane, masked the same way.
 
 const LANES_LO: v128 = i32x4(0, 1, 2, 3);
 const LANES_HI: v128 = i32x4(4, 5, 6, 7);
@@ -90,26 +91,58 @@ export function pack_b_conv(
       }
       continue;
     }
-    // Lane by lane: remember where each of the (up to) 8 positions starts.
+    // Panels that wrap to the next output row (or hold fewer than 8 positions): each of the 8
+    // lanes keeps its own window origin as vectors; per kernel tap, one mask and 8 lane loads
+    // from clamped (always in-plane) offsets, no branch per element.
+    // lanes: 8 row origins, then 8 column origins. Lanes past n keep a row origin far above the
+    // plane, so their mask is always false.
     for (let t = 0; t < 8; t++) {
-      const pt_ = p + t;
-      const y = pt_ / wo;
-      store<i32>(lanes + (<usize>t << 3), y * sh - pt);
-      store<i32>(lanes + (<usize>t << 3), (pt_ - y * wo) * sw - pl, 4);
+      let iy = -0x40000000;
+      let ix = 0;
+      if (t < n) {
+        const pt_ = p + t;
+        const y = pt_ / wo;
+        iy = y * sh - pt;
+        ix = (pt_ - y * wo) * sw - pl;
+      }
+      store<i32>(lanes + (<usize>t << 2), iy);
+      store<i32>(lanes + (<usize>t << 2), ix, 32);
     }
+    const iyLo = v128.load(lanes);
+    const iyHi = v128.load(lanes, 16);
+    const ixLo = v128.load(lanes, 32);
+    const ixHi = v128.load(lanes, 48);
+    const zero = i32x4.splat(0);
+    const hv = i32x4.splat(h);
+    const last = i32x4.splat(h * w - 1);
     let c0 = x;
     for (let c = 0; c < cinG; c++) {
       for (let i = 0; i < kh; i++) {
+        const dy = i32x4.splat(i * dh);
+        const yLo = i32x4.add(iyLo, dy);
+        const yHi = i32x4.add(iyHi, dy);
+        const rowLo = v128.and(i32x4.ge_s(yLo, zero), i32x4.lt_s(yLo, hv));
+        const rowHi = v128.and(i32x4.ge_s(yHi, zero), i32x4.lt_s(yHi, hv));
+        const offLo = i32x4.mul(yLo, wv);
+        const offHi = i32x4.mul(yHi, wv);
         for (let j = 0; j < kw; j++) {
-          for (let t = 0; t < 8; t++) {
-            let v: f32 = 0;
-            if (t < n) {
-              const iy = load<i32>(lanes + (<usize>t << 3)) + i * dh;
-              const ix = load<i32>(lanes + (<usize>t << 3), 4) + j * dw;
-              if (iy >= 0 && iy < h && ix >= 0 && ix < w) v = load<f32>(c0 + (<usize>(iy * w + ix) << 2));
-            }
-            store<f32>(d + (<usize>t << 2), v);
-          }
+          const dx = i32x4.splat(j * dw);
+          const xLo = i32x4.add(ixLo, dx);
+          const xHi = i32x4.add(ixHi, dx);
+          const mLo = v128.and(rowLo, v128.and(i32x4.ge_s(xLo, zero), i32x4.lt_s(xLo, wv)));
+          const mHi = v128.and(rowHi, v128.and(i32x4.ge_s(xHi, zero), i32x4.lt_s(xHi, wv)));
+          const oLo = i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(offLo, xLo), zero), last), 2);
+          const oHi = i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.add(offHi, xHi), zero), last), 2);
+          let v0 = v128.load32_zero(c0 + <usize>i32x4.extract_lane(oLo, 0));
+          v0 = v128.load32_lane(c0 + <usize>i32x4.extract_lane(oLo, 1), v0, 1);
+          v0 = v128.load32_lane(c0 + <usize>i32x4.extract_lane(oLo, 2), v0, 2);
+          v0 = v128.load32_lane(c0 + <usize>i32x4.extract_lane(oLo, 3), v0, 3);
+          let v1 = v128.load32_zero(c0 + <usize>i32x4.extract_lane(oHi, 0));
+          v1 = v128.load32_lane(c0 + <usize>i32x4.extract_lane(oHi, 1), v1, 1);
+          v1 = v128.load32_lane(c0 + <usize>i32x4.extract_lane(oHi, 2), v1, 2);
+          v1 = v128.load32_lane(c0 + <usize>i32x4.extract_lane(oHi, 3), v1, 3);
+          v128.store(d, v128.and(v0, mLo));
+          v128.store(d, v128.and(v1, mHi), 16);
           d += 32;
         }
       }
