@@ -27,6 +27,18 @@ function isWinograd(a: Conv2dAttrs): boolean {
  */
 const WINO_MIN_TILES = 36;
 
+/**
+ * A 1x1 convolution of a 1x1 map (SE blocks' excitation layers): a matrix-vector product per
+ * sample, y = W x + b, straight off the weights (linear.as gemv); as a GEMM it would pad its
+ * single column to a panel of 8.
+ */
+function isGemv(a: Conv2dAttrs): boolean {
+  return a.h === 1 && a.w === 1 && a.ho === 1 && a.wo === 1 && a.groups === 1 && a.kernel[0] === 1 && a.kernel[1] === 1 && a.pads.every((p) => p === 0);
+}
+
+/** Output channels per GEMV unit. */
+const GEMV_ROWS = 64;
+
 /** Bytes of the 16 B-panel sets of one Winograd band: their size bounds the band (L2-sized). */
 const WINO_B_BYTES = 768 * 1024;
 
@@ -155,7 +167,7 @@ function tiling(a: Conv2dAttrs, threads: number): Tiling {
  */
 export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
   pack(a, [w, b]) {
-    if (isDepthwise(a)) return b ? [w, b] : [w];
+    if (isDepthwise(a) || isGemv(a)) return b ? [w, b] : [w];
     if (isWinograd(a)) return [winogradWeights(a, w), ...(b ? [b] : [])];
     const t = tiling(a, 1);
     return [packRows(w, a.groups, t.coutG, t.K), ...(b ? [b] : [])];
@@ -163,6 +175,7 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
   activations: ['relu', 'relu6'],
   units({ attrs: a, threads }: WasmPlanArgs<Conv2dAttrs>) {
     if (isDepthwise(a)) return a.n * a.cout;
+    if (isGemv(a)) return a.n * Math.ceil(a.cout / GEMV_ROWS);
     if (isWinograd(a)) {
       const t = winoTiling(a, threads);
       return a.n * a.groups * t.bands * t.mBlocks;
@@ -171,6 +184,7 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
     return a.n * a.groups * t.tiles * t.mBlocks;
   },
   scratchBytes({ attrs: a, threads }) {
+    if (isGemv(a)) return 0;
     if (isDepthwise(a)) return windowScratchBytes(a.h, a.w, a.kernel, a.stride, a.pads, a.dilation, a.ho, a.wo);
     if (isWinograd(a)) {
       const t = winoTiling(a, threads);
@@ -181,6 +195,7 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
   },
   run(k, args, start, end) {
     if (isDepthwise(args.attrs)) return depthwise(k, args, start, end);
+    if (isGemv(args.attrs)) return gemv(k, args, start, end);
     if (isWinograd(args.attrs)) return winograd(k, args, start, end);
     const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, activation } = args;
     const t = tiling(a, threads);
@@ -215,6 +230,18 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
     }
   },
 };
+
+function gemv(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, activation }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+  const blocks = Math.ceil(a.cout / GEMV_ROWS);
+  for (let u = start; u < end; u++) {
+    const n = Math.floor(u / blocks);
+    const f0 = (u - n * blocks) * GEMV_ROWS;
+    const f1 = Math.min(a.cout, f0 + GEMV_ROWS);
+    const out = y + n * a.cout * 4;
+    k.gemv(x + n * a.cin * 4, a.cin, wt, f0, f1, bias === undefined ? 0 : bias, out);
+    activateRows(k, activation, out + f0 * 4, 1, f1 - f0, (f1 - f0) * 4);
+  }
+}
 
 function depthwise(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, scratch, activation }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
   const [kh, kw] = a.kernel;
