@@ -15,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import { runNodeInline } from '../src/engine/backends/cpu/reference.ts';
 import type { WebGpuBackend } from '../src/engine/backends/webgpu/backend.ts';
-import { nodeGpuSources } from '../src/engine/backends/webgpu/node-gpu.ts';
 import { buildPlan, planNodeFor, type PlanNode } from '../src/engine/graph/plan.ts';
 import { MULBERRY32_WGSL, SOFT_F64_WGSL } from '../src/engine/ops/stochastic_pool2d/wgsl.ts';
 import { getOp } from '../src/engine/ops/registry.ts';
@@ -24,7 +23,7 @@ import { mulberry32 } from '../src/engine/rng.ts';
 import { numel } from '../src/engine/tensor.ts';
 import { makeInput, makeWeight, makeWeights } from '../src/engine/weights.ts';
 import type { LayerSpec, ParamValue } from '../src/shared/spec.ts';
-import { WEBGPU_TESTS, expectClose, openTestBackend, seeded } from './helpers/webgpu.ts';
+import { WEBGPU_TESTS, expectClose, firstGpuAdapter, openTestBackend, seeded } from './helpers/webgpu.ts';
 
 interface OpCase {
   name: string;
@@ -225,18 +224,9 @@ describe.skipIf(!WEBGPU_TESTS)('WebGPU', () => {
     let _gpu: GPU | undefined;
     let device: GPUDevice;
     beforeAll(async () => {
-      for (const source of nodeGpuSources()) {
-        const g = await source.open();
-        for (const opts of source.adapterOptions) {
-          const adapter = await g.requestAdapter(opts);
-          if (adapter) {
-            _gpu = g;
-            device = await adapter.requestDevice();
-            return;
-          }
-        }
-      }
-      throw new Error('no WebGPU adapter');
+      const found = await firstGpuAdapter();
+      _gpu = found.gpu;
+      device = await found.adapter.requestDevice();
     });
     afterAll(() => {
       device?.destroy();

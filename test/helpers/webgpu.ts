@@ -8,15 +8,27 @@ import { nodeGpuSources } from '../../src/engine/backends/webgpu/node-gpu.ts';
 /** CONVSCOPE_WEBGPU_TESTS=0 skips the WebGPU tests (a machine without EGL/Mesa); CI must not set it. */
 export const WEBGPU_TESTS = process.env.CONVSCOPE_WEBGPU_TESTS !== '0';
 
-export async function openTestBackend(options: Partial<WebGpuBackendOptions> = {}): Promise<WebGpuBackend> {
+/** The first adapter of the Node sources, best first, with the GPU object that must outlive it. */
+export async function firstGpuAdapter(): Promise<{ gpu: GPU; adapter: GPUAdapter; label: string }> {
   for (const source of nodeGpuSources()) {
-    const gpu = await source.open();
+    let gpu: GPU;
+    try {
+      gpu = await source.open();
+    } catch {
+      // A source that knows it has nothing here (no Vulkan loader): the next one.
+      continue;
+    }
     for (const opts of source.adapterOptions) {
       const adapter = await gpu.requestAdapter(opts);
-      if (adapter) return WebGpuBackend.open(adapter, { adapterText: `test adapter via ${source.label}`, gpu, ...options });
+      if (adapter) return { gpu, adapter, label: source.label };
     }
   }
   throw new Error('no WebGPU adapter: install EGL and Mesa (Debian: libegl1 libegl-mesa0 libgl1-mesa-dri)');
+}
+
+export async function openTestBackend(options: Partial<WebGpuBackendOptions> = {}): Promise<WebGpuBackend> {
+  const { gpu, adapter, label } = await firstGpuAdapter();
+  return WebGpuBackend.open(adapter, { adapterText: `test adapter via ${label}`, gpu, ...options });
 }
 
 /** |got - want| <= tol * max(1, |want|) everywhere; the message names the first element off. */

@@ -8,6 +8,7 @@
  * libgl1-mesa-dri). Timestamp quantization (100 us steps by default) is turned off so
  * per-op GPU times keep their resolution.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { create } from 'webgpu';
 import type { GpuSource } from './provider.ts';
@@ -16,17 +17,34 @@ const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
 
 const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu', '/lib64'];
 
+/** Whether the dynamic loader can find the Vulkan loader: the usual directories, LD_LIBRARY_PATH, then ldconfig's cache. */
+function vulkanLoaderFound(): boolean {
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIB_DIRS];
+  if (dirs.some((d) => existsSync(`${d}/libvulkan.so.1`))) return true;
+  for (const ldconfig of ['/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+    if (!existsSync(ldconfig)) continue;
+    const r = spawnSync(ldconfig, ['-p'], { encoding: 'utf8', timeout: 5000 });
+    if (r.status === 0) return /\blibvulkan\.so\.1\b/.test(r.stdout);
+  }
+  // Cannot tell: let Dawn try.
+  return true;
+}
+
 function vulkanHint(): string {
   if (process.platform !== 'linux') return '';
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIB_DIRS];
-  return dirs.some((d) => existsSync(`${d}/libvulkan.so.1`)) ? ' (is a Vulkan driver installed?)' : ' (libvulkan.so.1 not found: no Vulkan loader)';
+  return vulkanLoaderFound() ? ' (is a Vulkan driver installed?)' : ' (libvulkan.so.1 not found: no Vulkan loader)';
 }
 
 export function nodeGpuSources(): GpuSource[] {
   return [
     {
       label: 'Dawn native (core)',
-      open: () => create(DAWN_FLAGS),
+      open: () => {
+        // Without a Vulkan loader Dawn's native backend on Linux can find nothing, and trying
+        // prints a warning with a stack trace on stderr: say why here instead.
+        if (process.platform === 'linux' && !vulkanLoaderFound()) throw new Error('no adapter (libvulkan.so.1 not found: no Vulkan loader)');
+        return create(DAWN_FLAGS);
+      },
       adapterOptions: [
         { featureLevel: 'core', powerPreference: 'high-performance' },
         { featureLevel: 'core', powerPreference: 'low-power' },
