@@ -14,7 +14,7 @@ import { numel } from '../../tensor.ts';
 import { assignSlots } from '../liveness.ts';
 import type { ForwardHooks, PreparedModel } from '../types.ts';
 import { compileStep, outputBytes, type Destroyable, planStep, readBack, stagingBuffer, tensorBuffer, upload, type GpuContext } from './exec.ts';
-import { bindSteps, planSteps, stepLabel, type Step } from '../../graph/fuse.ts';
+import { headAsRun, planSteps, stepLabel, type Step } from '../../graph/fuse.ts';
 import { USAGE, MAP_READ } from './gpu.ts';
 import { accessOf, encodePass, type CompiledDispatch, type Placed } from './pipelines.ts';
 import type { GpuOpPlan } from '../../ops/types.ts';
@@ -31,7 +31,9 @@ export async function prepareModel(ctx: GpuContext, plan: Plan, weights: Map<str
   checkKernels(plan.nodes);
   const planned = planSteps(plan, fuse ? GPU_FUSION : null);
   const { fusedInto } = planned;
-  const steps = bindSteps(planned.steps, weights);
+  // Each head as it runs (a folded batch norm gives it a bias); the folded weights themselves are
+  // made again, one step at a time, when uploaded, so a model's weights are never held twice.
+  const steps: Step[] = planned.steps.map((s) => ({ ...s, head: headAsRun(s, weights).node }));
   const owned: Destroyable[] = [];
   const destroyAll = () => owned.forEach((b) => b.destroy());
   try {
@@ -63,8 +65,9 @@ export async function prepareModel(ctx: GpuContext, plan: Plan, weights: Map<str
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
       const node = step.head;
+      const stepWeights = headAsRun(planned.steps[i], weights).weights;
       const placedWeights = await ctx.guard.scoped(`uploading the weights of ${stepLabel(step)}`, node.id, () =>
-        step.weights.map((w, j) => {
+        stepWeights.map((w, j) => {
           const p = upload(ctx, w, `weight ${node.weights[j]?.name ?? j} of op "${node.id}"`, node.id);
           owned.push(p.buffer);
           return p;
