@@ -1,5 +1,5 @@
 /**
- * Batch norm folding and activation fusion (graph/fuse.ts), and the CPU backend running the fused
+ * Batch norm folding and activation fusion (graph/fuse.ts), and the CPU and WebGPU backends running the fused
  * steps: the same answers as op-by-op, the fused rows named in `fusedInto` with no time of their own.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { headAsRun, planSteps, type FusionRules } from '../src/engine/graph/fuse
 import { buildPlan, planNodeFor, INPUT, type Plan } from '../src/engine/graph/plan.ts';
 import { makeInput, makeWeights } from '../src/engine/weights.ts';
 import type { ModelSpec } from '../src/shared/spec.ts';
+import { WEBGPU_TESTS, openTestBackend } from './helpers/webgpu.ts';
 
 const ANY_ACTIVATION: FusionRules = { fusesActivation: () => true };
 const NO_ACTIVATION: FusionRules = { fusesActivation: () => false };
@@ -109,7 +110,7 @@ describe('headAsRun', () => {
   });
 });
 
-describe('the CPU backend runs fused steps', () => {
+describe('backends run fused steps', () => {
   const backends: CpuBackend[] = [];
   afterAll(async () => {
     for (const b of backends) await b.dispose();
@@ -138,6 +139,25 @@ describe('the CPU backend runs fused steps', () => {
     ],
     [1, 16, 30, 30],
   );
+
+  it.runIf(WEBGPU_TESTS)('WebGPU: the same output as op by op, batch norms folded and activations fused', async () => {
+    const backend = await openTestBackend();
+    try {
+      const plan = buildPlan(zoo);
+      const input = makeInput(plan.seed, plan.inputShape);
+      const model = await backend.prepare(plan, makeWeights(plan));
+      try {
+        const out = await model.forward(input);
+        expect(maxRelError(out, unfusedForward(plan, input))).toBeLessThan(1e-4);
+        const ids = ['gemm_bn', 'gemm_relu', 'wino_bn', 'wino_relu6', 'dw_bn', 'dw_relu', 'pw_relu', 'fc_bn', 'fc_relu6'];
+        expect(Object.fromEntries(model.fusedInto ?? [])).toEqual(Object.fromEntries(ids.map((id) => [id, id.split('_')[0]])));
+      } finally {
+        await model.dispose();
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
 
   for (const [label, threads, kernels] of [
     ['wasm, 2 threads', 2, 'wasm'],
