@@ -186,8 +186,8 @@ describe('the WebGPU backend and its peers on one adapter (quick)', () => {
 });
 
 describe('convscope bench (CLI)', () => {
-  it('--json on a one-case subset, quick, one peer', async () => {
-    const r = await runCli(['bench', '--quick', '--json', '--cases', 'shufflenet_shuffle', '--peers', 'ort-node', '--quiet'], { timeoutMs: 120_000 });
+  it('--json on a one-case subset, quick, one peer; --backend as profile spells it', async () => {
+    const r = await runCli(['bench', '--backend', 'cpu', '--quick', '--json', '--cases', 'shufflenet_shuffle', '--peers', 'ort-node', '--quiet'], { timeoutMs: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as BenchReport;
@@ -210,5 +210,8 @@ describe('convscope bench (CLI)', () => {
     const swapped = await runCli(['bench', '--backends', 'ort-node']);
     expect(swapped.code).toBe(2);
     expect(swapped.stderr).toContain('is a peer (use --peers)');
+    const both = await runCli(['bench', '--backend', 'cpu', '--backends', 'webgpu', '--quick']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--backend cpu and --backends webgpu disagree');
   });
 });

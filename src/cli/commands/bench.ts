@@ -27,7 +27,9 @@ function list(value: string, kind: 'backend' | 'peer'): string[] {
 
 interface BenchCliOptions {
   cases?: string;
-  backends: string;
+  backends?: string;
+  /** The same as --backends, as `profile` and `run` spell it. */
+  backend?: string;
   peers?: string;
   threads?: number;
   quick?: boolean;
@@ -51,7 +53,8 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('the speed benchmark: engine backends side by side with onnxruntime and tfjs on the same shapes and weights')
     .option('--cases <ids>', `comma-separated case ids, groups (ops, models) or prefixes ending in * (default: all)`)
-    .option('--backends <ids>', `engine backends: ${BACKEND_RUNNERS.map((r) => r.id).join(', ')} or none`, DEFAULT_BACKENDS.join(','))
+    .option('--backends <ids>', `engine backends: ${BACKEND_RUNNERS.map((r) => r.id).join(', ')} or none (default: ${DEFAULT_BACKENDS.join(',')})`)
+    .option('--backend <ids>', 'the same as --backends')
     .option('--peers <ids>', `peers: ${PEER_RUNNERS.map((r) => r.id).join(', ')} or none (default: ${DEFAULT_PEERS.join(',')}, and ${WEBGPU_PEERS.join(',')} with --backends webgpu)`)
     .addOption(new Option('--threads <n>', 'threads for every runner that takes a count (default: all cores)').argParser(positiveNumber('--threads', true, 1)))
     .option('--quick', 'two timed runs per case, no warm-up: checks that everything runs, numbers not for quoting')
@@ -74,7 +77,10 @@ export function registerBench(program: Command): void {
         if (!/\.(json|md)$/i.test(path)) throw new SpecError(`--out ${path}: give a file name ending in .json or .md`, undefined, 'out');
       }
       const cases = selectCases(opts.cases);
-      const backends = list(opts.backends, 'backend');
+      if (opts.backend !== undefined && opts.backends !== undefined && opts.backend !== opts.backends) {
+        throw new SpecError(`--backend ${opts.backend} and --backends ${opts.backends} disagree: give one of them`, undefined, 'backends');
+      }
+      const backends = list(opts.backends ?? opts.backend ?? DEFAULT_BACKENDS.join(','), 'backend');
       // The WebGPU backend's own peers run the same work on the same adapter; the CPU peers stay for scale.
       const peers = opts.peers !== undefined ? list(opts.peers, 'peer') : [...DEFAULT_PEERS, ...(backends.includes('webgpu') ? WEBGPU_PEERS : [])];
       const runners = [...backends, ...peers];
