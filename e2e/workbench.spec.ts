@@ -158,6 +158,9 @@ test('runs a profile to completion: the table and every chart fill in', async ({
   const rows = Number(await table.getAttribute('data-rows'));
   expect(rows).toBeGreaterThan(50);
   await expect(page.getByTestId('results-row-conv1')).toContainText(/\d/);
+  // The batch norm and the relu after conv1 ran inside its kernel: their time column says so.
+  await expect(page.getByTestId('fused-conv1_bn')).toHaveText('in conv1');
+  await expect(page.getByTestId('fused-conv1_relu')).toHaveText('in conv1');
   await expect(page.getByTestId('results-time')).toHaveText(/^\d+(\.\d+)? ms$/);
   for (const chart of ['chart-layers', 'chart-blocks', 'chart-roofline', 'chart-memory']) {
     await expect(page.getByTestId(chart).locator('canvas')).toHaveCount(1);

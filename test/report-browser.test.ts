@@ -180,6 +180,14 @@ describe('HTML report in Chromium', () => {
       expect(times.filter((t) => t === 0)).toHaveLength(fused);
       expect(times.filter((t) => t > 0)).toHaveLength(times.length - fused);
       expect(times).toEqual([...times].sort((a, b) => a - b));
+      // A folded row's time cell names the op it ran in.
+      const bnTime = await page.evaluate(`(() => {
+        const table = document.getElementById('layers');
+        const col = Array.from(table.tHead.rows[0].cells).findIndex((th) => th.textContent === 'time median (ms)');
+        const row = Array.from(table.tBodies[0].rows).find((tr) => tr.cells[1].textContent === 'bn');
+        return row.cells[col].textContent;
+      })()`);
+      expect(bnTime).toBe('in c1');
       const op = page.locator('#layers thead th', { hasText: /^op$/ });
       await op.click();
       expect(await macs.getAttribute('aria-sort')).toBeNull();

@@ -74,6 +74,9 @@ interface Column {
 function columns(share: (r: LayerRow) => number | null): Column[] {
   const dash = { html: '—', v: '' };
   const t = (f: (r: LayerRow) => number) => (r: LayerRow) => (r.time_ms ? { html: ms(f(r)), v: String(f(r)) } : dash);
+  // An op that ran inside another's kernel has no time of its own: say where it ran.
+  const median = (r: LayerRow) =>
+    r.fused_into && r.time_ms ? { html: `<span class="fused" title="ran inside ${escapeHtml(r.fused_into)}'s kernel">in ${escapeHtml(r.fused_into)}</span>`, v: '0' } : t((x) => x.time_ms!.median)(r);
   return [
     { title: '#', num: true, cell: (_r, i) => ({ html: String(i + 1), v: String(i) }) },
     { title: 'id', num: false, cell: (r) => ({ html: escapeHtml(r.id) }), className: 'id' },
@@ -83,9 +86,9 @@ function columns(share: (r: LayerRow) => number | null): Column[] {
     { title: 'params', num: true, cell: (r) => ({ html: exact(r.params), v: String(r.params) }) },
     { title: 'MACs', num: true, cell: (r) => ({ html: exact(r.macs), v: String(r.macs) }) },
     { title: 'FLOPs', num: true, cell: (r) => ({ html: exact(r.flops), v: String(r.flops) }) },
-    { title: 'time median (ms)', num: true, cell: t((r) => r.time_ms!.median) },
-    { title: 'p10 (ms)', num: true, cell: t((r) => r.time_ms!.p10) },
-    { title: 'p90 (ms)', num: true, cell: t((r) => r.time_ms!.p90) },
+    { title: 'time median (ms)', num: true, cell: median },
+    { title: 'p10 (ms)', num: true, cell: (r) => (r.fused_into ? { html: '', v: '0' } : t((x) => x.time_ms!.p10)(r)) },
+    { title: 'p90 (ms)', num: true, cell: (r) => (r.fused_into ? { html: '', v: '0' } : t((x) => x.time_ms!.p90)(r)) },
     {
       title: 'share of time (%)',
       num: true,
@@ -235,6 +238,7 @@ thead th:hover { background: #e2e7ee; }
 th[aria-sort=ascending]::after { content: " ▲"; font-size: 10px; }
 th[aria-sort=descending]::after { content: " ▼"; font-size: 10px; }
 td.num, th[data-type=num] { text-align: right; font-variant-numeric: tabular-nums; }
+.fused { color: var(--muted); font-style: italic; }
 td.id { font-weight: 600; }
 td.formula { white-space: normal; min-width: 340px; color: var(--muted); font-size: 11.5px; }
 tbody tr { cursor: pointer; }
