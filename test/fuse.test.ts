@@ -159,6 +159,29 @@ describe('backends run fused steps', () => {
     }
   });
 
+  it('wasm: a relu after a residual add runs in the add', async () => {
+    const backend = await CpuBackend.create({ threads: 2, kernels: 'wasm', minParallelWork: 0 });
+    backends.push(backend);
+    const plan = buildPlan(
+      spec([
+        { id: 'a', op: 'conv2d', params: { out_channels: 8, kernel: 1 } },
+        { id: 'b', op: 'conv2d', params: { out_channels: 8, kernel: 3, padding: 1 }, inputs: ['input'] },
+        { id: 'sum', op: 'add', inputs: ['a', 'b'] },
+        { id: 'out', op: 'relu' },
+      ]),
+    );
+    const input = makeInput(plan.seed, plan.inputShape);
+    const model = await backend.prepare(plan, makeWeights(plan));
+    try {
+      const out = await model.forward(input);
+      expect(maxRelError(out, unfusedForward(plan, input))).toBeLessThan(1e-5);
+      expect(out.some((v) => v === 0) && out.every((v) => v >= 0)).toBe(true);
+      expect(Object.fromEntries(model.fusedInto ?? [])).toEqual({ out: 'sum' });
+    } finally {
+      await model.dispose();
+    }
+  });
+
   for (const [label, threads, kernels] of [
     ['wasm, 2 threads', 2, 'wasm'],
     ['TypeScript kernels', 1, 'js'],

@@ -1,4 +1,4 @@
-import type { WasmKernel } from '../../backends/cpu/wasm/types.ts';
+import { activateRows, type WasmKernel } from '../../backends/cpu/wasm/types.ts';
 import { forEachRun, type BinaryAttrs } from './binary.ts';
 
 /** Output elements per unit, as the TypeScript kernel. */
@@ -8,23 +8,26 @@ const CHUNK = 65536;
  * add and mul (eltwise.as): equal shapes in one pass; broadcasting as the TypeScript kernel walks
  * it, in runs of `inner` elements where one input is contiguous and the other one value (the SE
  * scale: a plane times its gate). Runs shorter than 8 elements are left to the TypeScript kernel:
- * a call per run would cost more than the arithmetic.
+ * a call per run would cost more than the arithmetic. A relu / relu6 after it (ResNet's residual
+ * add) runs on each chunk just written.
  */
 export const binaryWasm: WasmKernel<BinaryAttrs> = {
   accepts: ({ attrs }) => attrs.same || (attrs.inner >= 8 && attrs.aStep + attrs.bStep === 1),
+  activations: ['relu', 'relu6'],
   units: ({ attrs }) => Math.ceil(attrs.total / CHUNK),
-  run(k, { attrs: t, x: [a, b], y }, start, end) {
+  run(k, { attrs: t, x: [a, b], y, activation }, start, end) {
     const op = t.kind === 'mul' ? 1 : 0;
     const lo = start * CHUNK;
     const hi = Math.min(end * CHUNK, t.total);
     if (t.same) {
       k.binary_same(op, a + lo * 4, b + lo * 4, y + lo * 4, hi - lo);
-      return;
+    } else {
+      forEachRun(t, lo, hi, (o, ao, bo, len) => {
+        // add and mul commute, so the contiguous input always goes first.
+        if (t.aStep === 1) k.binary_scalar(op, a + ao * 4, b + bo * 4, y + o * 4, len);
+        else k.binary_scalar(op, b + bo * 4, a + ao * 4, y + o * 4, len);
+      });
     }
-    forEachRun(t, lo, hi, (o, ao, bo, len) => {
-      // add and mul commute, so the contiguous input always goes first.
-      if (t.aStep === 1) k.binary_scalar(op, a + ao * 4, b + bo * 4, y + o * 4, len);
-      else k.binary_scalar(op, b + bo * 4, a + ao * 4, y + o * 4, len);
-    });
+    activateRows(k, activation, y + lo * 4, 1, hi - lo, (hi - lo) * 4);
   },
 };
