@@ -167,6 +167,18 @@ describe('charts', () => {
     expect(o.xAxis.data).toEqual(['a', 'b', 'c', 'j']);
   });
 
+  it('by time, an op fused into another has no bar; the bar it ran in names it', () => {
+    const timed = report(spec, true);
+    const r = { ...timed, layers: timed.layers.map((l) => (l.id === 'b' ? { ...l, fused_into: 'a', time_ms: { median: 0, p10: 0, p90: 0 }, gflops_per_s: null } : l)) };
+    const o = layerBarsOption(r, 'time', null, colors);
+    expect(o.xAxis.data).toEqual(['a', 'c', 'j']);
+    expect(o.series[0].data.map((x) => x.value)).toEqual([1, 3, 4]);
+    expect(o.tooltip.formatter({ dataIndex: 0 })).toContain('includes b (fused)');
+    expect(o.tooltip.formatter({ dataIndex: 1 })).not.toContain('fused');
+    // Other metrics keep every op.
+    expect(layerBarsOption(r, 'flops', null, colors).xAxis.data).toEqual(['a', 'b', 'c', 'j']);
+  });
+
   it('shares FLOPs by layer without times and time with them', () => {
     const untimed = blockShareOption(report(), colors);
     expect(untimed.title.text).toMatch(/FLOPs/);

@@ -188,6 +188,15 @@ describe('HTML report in Chromium', () => {
         return row.cells[col].textContent;
       })()`);
       expect(bnTime).toBe('in c1');
+      // The time chart's tooltips: the folded op points at its conv, the conv names what it ran.
+      const tip = async (id: string) =>
+        page.evaluate(`(() => {
+          const chart = echarts.getInstanceByDom(document.getElementById('chart-time'));
+          const i = ${JSON.stringify(profiled.layers.map((l) => l.id))}.indexOf(${JSON.stringify(id)});
+          return chart.getOption().tooltip[0].formatter({ dataIndex: i });
+        })()`);
+      expect(await tip('bn')).toContain('ran inside c1');
+      expect(await tip('c1')).toContain('includes bn (fused)');
       const op = page.locator('#layers thead th', { hasText: /^op$/ });
       await op.click();
       expect(await macs.getAttribute('aria-sort')).toBeNull();

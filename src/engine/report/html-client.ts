@@ -169,8 +169,11 @@ if (timed) {
       tooltip: {
         trigger: 'item',
         formatter: function (p) {
-          var t = rows[p.dataIndex].time_ms;
-          return rowTip(p.dataIndex, 'median ' + ms(t.median) + ' ms<br>p10 ' + ms(t.p10) + ' ms, p90 ' + ms(t.p90) + ' ms');
+          var r = rows[p.dataIndex], t = r.time_ms;
+          // An op run inside another's kernel has no time of its own; the op it ran in names it.
+          if (r.fused_into) return rowTip(p.dataIndex, 'ran inside ' + esc(r.fused_into) + '\'s kernel: its time is there');
+          var inside = rows.filter(function (x) { return x.fused_into === r.id; }).map(function (x) { return esc(x.id); });
+          return rowTip(p.dataIndex, 'median ' + ms(t.median) + ' ms<br>p10 ' + ms(t.p10) + ' ms, p90 ' + ms(t.p90) + ' ms' + (inside.length ? '<br>includes ' + inside.join(', ') + ' (fused)' : ''));
         },
       },
       xAxis: categoryAxis(),

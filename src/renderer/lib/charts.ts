@@ -94,9 +94,21 @@ const axisStyle = (c: ChartColors) => ({
   nameTextStyle: { color: c.muted },
 });
 
-/** One bar per op in execution order; the selected op stands out. */
+/** Ids of the ops that ran inside each op's kernel (fused_into), by that op's id. */
+export function fusedByHead(report: Report): Map<string, string[]> {
+  const by = new Map<string, string[]>();
+  for (const r of report.layers) if (r.fused_into) by.set(r.fused_into, [...(by.get(r.fused_into) ?? []), r.id]);
+  return by;
+}
+
+/**
+ * One bar per op in execution order; the selected op stands out. By time, ops that ran inside
+ * another op's kernel have no bar of their own: their time is in that op's bar, whose tooltip
+ * names them.
+ */
 export function layerBarsOption(report: Report, metric: LayerMetric, selected: string | null, c: ChartColors) {
-  const rows = report.layers;
+  const rows = metric === 'time' ? report.layers.filter((r) => !r.fused_into) : report.layers;
+  const fused = metric === 'time' ? fusedByHead(report) : new Map<string, string[]>();
   const many = rows.length > 40;
   return {
     ...base(c),
@@ -105,7 +117,11 @@ export function layerBarsOption(report: Report, metric: LayerMetric, selected: s
       trigger: 'item',
       formatter: (p: { dataIndex: number }) => {
         const r = rows[p.dataIndex];
-        return `<b>${r.id}</b> (${r.op})<br/>${LAYER_METRICS.find((m) => m.value === metric)!.label}: ${formatMetric(metric, metricOf(r, metric))}`;
+        const inside = fused.get(r.id);
+        return (
+          `<b>${r.id}</b> (${r.op})<br/>${LAYER_METRICS.find((m) => m.value === metric)!.label}: ${formatMetric(metric, metricOf(r, metric))}` +
+          (inside ? `<br/>includes ${inside.join(', ')} (fused)` : '')
+        );
       },
     },
     xAxis: {
@@ -123,7 +139,7 @@ export function layerBarsOption(report: Report, metric: LayerMetric, selected: s
         barMaxWidth: 28,
         data: rows.map((r) => ({
           value: metricOf(r, metric) ?? 0,
-          itemStyle: { color: r.id === selected ? c.highlight : opColor(r.op, c), opacity: selected && r.id !== selected && r.layer !== rowLayer(rows, selected) ? 0.55 : 1 },
+          itemStyle: { color: r.id === selected ? c.highlight : opColor(r.op, c), opacity: selected && r.id !== selected && r.layer !== rowLayer(report.layers, selected) ? 0.55 : 1 },
         })),
       },
     ],
