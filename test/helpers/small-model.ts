@@ -4,7 +4,7 @@
  * zero-FLOP op (flatten) and a classifier. Runs in milliseconds.
  */
 import { runNodeInline } from '../../src/engine/backends/cpu/reference.ts';
-import { bindSteps, planSteps } from '../../src/engine/graph/fuse.ts';
+import { headAsRun, planSteps } from '../../src/engine/graph/fuse.ts';
 import { INPUT, type Plan } from '../../src/engine/graph/plan.ts';
 import { makeInput, makeWeights } from '../../src/engine/weights.ts';
 import type { ModelSpec } from '../../src/shared/spec.ts';
@@ -35,10 +35,11 @@ export function smallSpec(): ModelSpec {
  * bit for bit.
  */
 export function referenceForward(plan: Plan, input: Float32Array = makeInput(plan.seed, plan.inputShape)): Float32Array {
-  const steps = bindSteps(planSteps(plan, { fusesActivation: () => false }).steps, makeWeights(plan));
+  const weights = makeWeights(plan);
   const values = new Map<string, Float32Array>([[INPUT, input]]);
-  for (const step of steps) {
-    values.set(step.output, runNodeInline(step.head, step.inputs.map((r) => values.get(r)!), step.weights, plan.seed));
+  for (const step of planSteps(plan, { fusesActivation: () => false }).steps) {
+    const run = headAsRun(step, weights);
+    values.set(step.output, runNodeInline(run.node, step.inputs.map((r) => values.get(r)!), run.weights, plan.seed));
   }
   return values.get(plan.output)!;
 }

@@ -83,18 +83,6 @@ export function headAsRun(step: Step, weights: ReadonlyMap<string, Float32Array[
   return { node: { ...head, attrs: folded.attrs, weights: decls }, weights: folded.weights };
 }
 
-/** A step whose head is as it runs, with the weights it runs with. */
-export interface BoundStep extends Step {
-  weights: Float32Array[];
-}
-
-export function bindSteps(steps: readonly Step[], weights: ReadonlyMap<string, Float32Array[]>): BoundStep[] {
-  return steps.map((s) => {
-    const run = headAsRun(s, weights);
-    return { ...s, head: run.node, weights: run.weights };
-  });
-}
-
 /** `op "id" (op + folded/fused ...)`, for messages about a step. */
 export function stepLabel(step: Step): string {
   const { head, batchNorm, activation } = step;
