@@ -190,6 +190,23 @@ fn bLoad(k: i32) -> vec4<f32> {
 
 const DW_WG = 64;
 
+/** The uniforms both depthwise kernels read: the planes' sizes, the padding and the slices' bases. */
+function depthwiseFields(a: Conv2dAttrs, xBase: number, yBase: number): UniformField[] {
+  return [
+    ['cin', 'i32', a.cin],
+    ['cout', 'i32', a.cout],
+    ['mult', 'i32', a.cout / a.groups],
+    ['h', 'i32', a.h],
+    ['w', 'i32', a.w],
+    ['ho', 'i32', a.ho],
+    ['wo', 'i32', a.wo],
+    ['pt', 'i32', a.pads[0]],
+    ['pl', 'i32', a.pads[1]],
+    ['xBase', 'i32', xBase],
+    ['yBase', 'i32', yBase],
+  ];
+}
+
 /** Windows up to this many taps are unrolled (depthwiseBlocked); larger ones loop (depthwise). */
 const UNROLLED_TAPS = 121;
 
@@ -210,22 +227,7 @@ const depthwiseBlocked: KernelFor = (args, nb, x, y, xBase, yBase) => {
   const rows = Math.ceil(a.ho / R);
   const quads = Math.ceil(a.wo / Q);
   const total = nb * a.cout * rows * quads;
-  const fields: UniformField[] = [
-    ['total', 'i32', total],
-    ['quads', 'i32', quads],
-    ['rows', 'i32', rows],
-    ['cin', 'i32', a.cin],
-    ['cout', 'i32', a.cout],
-    ['mult', 'i32', a.cout / a.groups],
-    ['h', 'i32', a.h],
-    ['w', 'i32', a.w],
-    ['ho', 'i32', a.ho],
-    ['wo', 'i32', a.wo],
-    ['pt', 'i32', a.pads[0]],
-    ['pl', 'i32', a.pads[1]],
-    ['xBase', 'i32', xBase],
-    ['yBase', 'i32', yBase],
-  ];
+  const fields: UniformField[] = [['total', 'i32', total], ['quads', 'i32', quads], ['rows', 'i32', rows], ...depthwiseFields(a, xBase, yBase)];
   const inCols = (Q - 1) * sw + (kw - 1) * dw + 1;
   const inRows = (R - 1) * sh + (kh - 1) * dh + 1;
   const lines: string[] = [];
@@ -289,23 +291,13 @@ const depthwise: KernelFor = (args, nb, x, y, xBase, yBase) => {
   const fields: UniformField[] = [
     ['total', 'i32', total],
     ['quads', 'i32', quads],
-    ['cin', 'i32', a.cin],
-    ['cout', 'i32', a.cout],
-    ['mult', 'i32', a.cout / a.groups],
-    ['h', 'i32', a.h],
-    ['w', 'i32', a.w],
-    ['ho', 'i32', a.ho],
-    ['wo', 'i32', a.wo],
+    ...depthwiseFields(a, xBase, yBase),
     ['kh', 'i32', kh],
     ['kw', 'i32', kw],
     ['sh', 'i32', a.stride[0]],
     ['sw', 'i32', a.stride[1]],
     ['dh', 'i32', a.dilation[0]],
     ['dw', 'i32', a.dilation[1]],
-    ['pt', 'i32', a.pads[0]],
-    ['pl', 'i32', a.pads[1]],
-    ['xBase', 'i32', xBase],
-    ['yBase', 'i32', yBase],
   ];
   const code = `${declarations(a, 'f32', 'f32', fields, args.activation)}
 @compute @workgroup_size(${DW_WG})
