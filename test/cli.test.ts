@@ -211,6 +211,16 @@ describe.concurrent('convscope CLI', () => {
   });
 
   describe('profile', () => {
+    it('--no-fuse times every op on its own: no row ran inside another, the batch norm has its own time', async ({ expect }) => {
+      const r = await runCli(['profile', SPEC(), '--backend', 'cpu', '--warmup', '0', '--repeat', '2', '--no-fuse', '--json', '--quiet']);
+      expect(r.code, describeRun(r)).toBe(0);
+      const report = parseReport(r.stdout);
+      expect(report.layers.filter((l) => l.fused_into)).toEqual([]);
+      const bn = report.layers.find((l) => l.id === 'bn')!;
+      expect(bn.time_ms!.median).toBeGreaterThan(0);
+      expect(bn.gflops_per_s).not.toBeNull();
+    });
+
     it('writes json, html, csv, md and a trace that agree, with positive times; progress on stderr only', async ({ expect }) => {
       const outs = ['r.json', 'r.html', 'r.csv', 'r.md'].map(at);
       const [json, table] = await Promise.all([

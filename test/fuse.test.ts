@@ -159,6 +159,23 @@ describe('backends run fused steps', () => {
     }
   });
 
+  it('fuse: false runs every op alone, with a time of its own', async () => {
+    const backend = await CpuBackend.create({ threads: 2, kernels: 'wasm', minParallelWork: 0 });
+    backends.push(backend);
+    const plan = buildPlan(zoo);
+    const input = makeInput(plan.seed, plan.inputShape);
+    const model = await backend.prepare(plan, makeWeights(plan), { fuse: false });
+    try {
+      const timed: string[] = [];
+      const out = await model.forward(input, { onNode: (_i, node) => timed.push(node.id) });
+      expect(model.fusedInto?.size ?? 0).toBe(0);
+      expect(timed).toEqual(plan.nodes.map((n) => n.id));
+      expect(maxRelError(out, unfusedForward(plan, input))).toBeLessThan(1e-5);
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it('wasm: a relu after a residual add runs in the add', async () => {
     const backend = await CpuBackend.create({ threads: 2, kernels: 'wasm', minParallelWork: 0 });
     backends.push(backend);

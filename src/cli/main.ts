@@ -150,8 +150,9 @@ export function buildProgram(): Command {
     .option('--out <file...>', 'write the report: .json, .html, .csv or .md (several allowed)')
     .option('--trace <file>', 'write a Chrome/Perfetto trace (traceEvents JSON)')
     .option('--json', 'print the report JSON instead of the table')
+    .option('--no-fuse', 'run every op as its own kernel, to time each alone: no batch-norm folding, no fused activations')
     .option('--quiet', 'no progress on stderr')
-    .action(async (model: string, opts: { backend: string; warmup: number; repeat: number; batch?: number; threads?: number; adapter?: string; memoryBudget?: number; out?: string[]; trace?: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (model: string, opts: { backend: string; warmup: number; repeat: number; batch?: number; threads?: number; adapter?: string; memoryBudget?: number; out?: string[]; trace?: string; json?: boolean; fuse: boolean; quiet?: boolean }) => {
       checkOutputs(opts.out ?? []);
       const plan = loadPlan(model, opts);
       const requested = backendName(opts);
@@ -167,6 +168,7 @@ export function buildProgram(): Command {
           repeat: opts.repeat,
           signal: controller.signal,
           onProgress: (e) => progress.update(e),
+          fuse: opts.fuse,
         });
         progress.done();
         const report = buildReport(plan, {

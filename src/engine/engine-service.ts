@@ -259,8 +259,8 @@ function responsive(backend: Backend, yieldToEvents: () => Promise<void>): Backe
     threads: backend.threads,
     runOp: (...args) => backend.runOp(...args),
     dispose: () => backend.dispose(),
-    async prepare(plan, weights) {
-      const model = await backend.prepare(plan, weights);
+    async prepare(plan, weights, options) {
+      const model = await backend.prepare(plan, weights, options);
       return {
         async forward(input, hooks) {
           if (performance.now() - last > 50) {

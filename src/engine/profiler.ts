@@ -18,6 +18,8 @@ export interface ProfileOptions {
   onProgress?(event: ProgressEvent): void;
   /** The model input; defaults to the one the seed implies. */
   input?: Float32Array;
+  /** false: no batch-norm folding or fused activations, every op timed on its own (PrepareOptions). */
+  fuse?: boolean;
 }
 
 export interface ProfileResult {
@@ -52,7 +54,7 @@ export async function profilePlan(plan: Plan, backend: Backend, options: Profile
     if (signal?.aborted) throw new CancelledError();
   };
   onProgress?.({ phase: 'prepare', done: 0, total: 1 });
-  const model = await backend.prepare(plan, makeWeights(plan));
+  const model = await backend.prepare(plan, makeWeights(plan), { fuse: options.fuse });
   try {
     const input = options.input ?? makeInput(plan.seed, plan.inputShape);
     check();

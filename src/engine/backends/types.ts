@@ -19,6 +19,14 @@ export interface PreparedModel {
   readonly timing?: string;
 }
 
+export interface PrepareOptions {
+  /**
+   * false: every op runs as its own kernel, so each one's time is its own (no batch-norm folding,
+   * no fused activations; see graph/fuse.ts). Default true, as inference runtimes run models.
+   */
+  fuse?: boolean;
+}
+
 export interface Backend {
   /** `cpu`, `webgpu`, ... */
   readonly name: string;
@@ -31,7 +39,7 @@ export interface Backend {
   readonly limits?: Record<string, number>;
   /** Why other ways of starting this backend (e.g. a native GPU adapter) were not taken. */
   readonly fallbacks?: string[];
-  prepare(plan: Plan, weights: Map<string, Float32Array[]>): Promise<PreparedModel>;
+  prepare(plan: Plan, weights: Map<string, Float32Array[]>, options?: PrepareOptions): Promise<PreparedModel>;
   /** One op on given tensors, outside a model: for op tests across backends. */
   runOp(node: PlanNode, inputs: Float32Array[], weights: Float32Array[], seed: number): Promise<Float32Array>;
   dispose(): Promise<void>;

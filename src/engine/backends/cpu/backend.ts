@@ -4,7 +4,7 @@ import { headAsRun, planSteps, type FusionRules, type Step } from '../../graph/f
 import { INPUT, type Plan, type PlanNode } from '../../graph/plan.ts';
 import { getOp } from '../../ops/registry.ts';
 import { numel } from '../../tensor.ts';
-import type { Backend, BackendOptions, BackendProvider, ForwardHooks, PreparedModel } from '../types.ts';
+import type { Backend, BackendOptions, BackendProvider, ForwardHooks, PreparedModel, PrepareOptions } from '../types.ts';
 import { assignSlots } from '../liveness.ts';
 import { Arena } from './arena.ts';
 import { nextChunk, WorkerPool, type JobSpec } from './pool.ts';
@@ -219,10 +219,10 @@ export class CpuBackend implements Backend {
     }
   }
 
-  async prepare(plan: Plan, weights: Map<string, Float32Array[]>): Promise<PreparedModel> {
+  async prepare(plan: Plan, weights: Map<string, Float32Array[]>, options: PrepareOptions = {}): Promise<PreparedModel> {
     const owned: number[] = [];
     try {
-      const planned = planSteps(plan, this.fusion);
+      const planned = planSteps(plan, options.fuse === false ? null : this.fusion);
       const steps = planned.steps;
       // One step at a time: a folded copy of a conv's weights is garbage once packed into the arena.
       const execs = steps.map((s) => {

@@ -6,7 +6,7 @@ import { EngineError } from '../../errors.ts';
 import type { Plan, PlanNode } from '../../graph/plan.ts';
 import type { GpuLimits } from '../../ops/types.ts';
 import { numel } from '../../tensor.ts';
-import type { Backend, PreparedModel } from '../types.ts';
+import type { Backend, PreparedModel, PrepareOptions } from '../types.ts';
 import { compileStep, planStep, readBack, stagingBuffer, tensorBuffer, upload, type Destroyable, type GpuContext } from './exec.ts';
 import { DeviceGuard, limitsOf, maxLimits } from './gpu.ts';
 import { prepareModel } from './model.ts';
@@ -79,8 +79,8 @@ export class WebGpuBackend implements Backend {
     return this.ctx.cache.size;
   }
 
-  prepare(plan: Plan, weights: Map<string, Float32Array[]>): Promise<PreparedModel> {
-    return prepareModel(this.ctx, plan, weights, this.hasTimestamps, this.options.fuse ?? true);
+  prepare(plan: Plan, weights: Map<string, Float32Array[]>, options: PrepareOptions = {}): Promise<PreparedModel> {
+    return prepareModel(this.ctx, plan, weights, this.hasTimestamps, options.fuse ?? this.options.fuse ?? true);
   }
 
   async runOp(node: PlanNode, inputs: Float32Array[], weights: Float32Array[], seed: number): Promise<Float32Array> {
