@@ -178,6 +178,13 @@ test('runs a profile to completion: the table and every chart fill in', async ({
   await page.getByTestId('results-row-conv1').scrollIntoViewIfNeeded();
   await page.getByTestId('results-summary').scrollIntoViewIfNeeded();
   await wb.shot('results');
+
+  // Without fusion every op is timed on its own: the batch norm gets a time, nothing says "in".
+  await page.getByTestId('fuse-input').uncheck();
+  await runProfile(page, 2);
+  await expect(page.locator('[data-testid^="fused-"]')).toHaveCount(0);
+  await expect(page.getByTestId('results-row-conv1_bn')).toContainText(/\d\.\d{3}/);
+  await page.getByTestId('fuse-input').check();
 });
 
 test('pins two runs and compares them side by side with ratios', async ({ wb }) => {

@@ -176,6 +176,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
           profilePlan(p, responsive(backend, yieldToEvents), {
             warmup: req.warmup,
             repeat: req.repeat,
+            fuse: req.fuse,
             signal: controller.signal,
             onProgress: (e) => post({ type: 'progress', id: req.id, phase: e.phase, done: e.done, total: e.total }),
           }),

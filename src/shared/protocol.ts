@@ -124,6 +124,8 @@ const profile = z.object({
   warmup: z.number().int().min(0).max(1000),
   repeat: z.number().int().min(1).max(10000),
   batch: z.number().int().positive().optional(),
+  /** false: every op as its own kernel, no batch-norm folding or fused activations (default true). */
+  fuse: z.boolean().optional(),
 });
 const cancel = z.object({ id: requestId, type: z.literal('cancel'), target: requestId });
 const exportReport = z.object({ id: requestId, type: z.literal('export'), report: reportSchema, format: z.enum(EXPORT_FORMATS) });

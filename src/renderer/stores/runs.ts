@@ -28,7 +28,7 @@ export interface RunProgress {
 const SETTINGS_KEY = 'convscope.run-settings';
 
 function loadSettings() {
-  const dflt = { backend: 'auto', warmup: 1, repeat: 5, batch: null as number | null };
+  const dflt = { backend: 'auto', warmup: 1, repeat: 5, batch: null as number | null, fuse: true };
   try {
     return { ...dflt, ...(JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as Partial<typeof dflt>) };
   } catch {
@@ -114,6 +114,7 @@ export const useRuns = defineStore('runs', () => {
         warmup: settings.warmup,
         repeat: settings.repeat,
         ...(settings.batch ? { batch: settings.batch } : {}),
+        ...(settings.fuse ? {} : { fuse: false }),
       },
       (p) => {
         if (current.value?.requestId === handle.id) current.value = { requestId: handle.id, phase: p.phase, done: p.done, total: p.total, fraction: steps(p.phase, p.done) };
