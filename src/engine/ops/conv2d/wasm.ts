@@ -156,6 +156,18 @@ function tiling(a: Conv2dAttrs, threads: number): Tiling {
 }
 
 /**
+ * Unit u of the GEMM and Winograd paths, in the order `units` counts them: the channel block
+ * varies fastest, then the spatial block (tile of positions, or band of tile rows), the group and
+ * the sample. `rest` is the same for every channel block of one spatial block, so consecutive
+ * units can reuse its packed input.
+ */
+function unitOf(u: number, mBlocks: number, blocks: number, groups: number): { mb: number; rest: number; block: number; g: number; n: number } {
+  const rest = Math.floor(u / mBlocks);
+  const job = Math.floor(rest / blocks);
+  return { mb: u % mBlocks, rest, block: rest % blocks, g: job % groups, n: Math.floor(job / groups) };
+}
+
+/**
  * Three ways, chosen per use of the op:
  * - depthwise (one input channel per group): direct (window.as), one output plane per unit; as a
  *   GEMM it would have K = kh * kw and nothing to reuse;
@@ -207,12 +219,7 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
     const groupA = Math.ceil(t.coutG / 4) * 4 * t.K * 4;
     let packed = -1;
     for (let u = start; u < end; u++) {
-      const mb = u % t.mBlocks;
-      const rest = Math.floor(u / t.mBlocks);
-      const tile = rest % t.tiles;
-      const job = Math.floor(rest / t.tiles);
-      const g = job % a.groups;
-      const n = Math.floor(job / a.groups);
+      const { mb, rest, block: tile, g, n } = unitOf(u, t.mBlocks, t.tiles, a.groups);
       const p0 = tile * t.T;
       const cols = Math.min(t.T, t.P - p0);
       // Consecutive units of the same tile (other channel blocks) reuse the packed B.
@@ -277,12 +284,7 @@ function winograd(k: KernelExports, { attrs: a, threads, x: [x], w: [wp, bias], 
   const xiA = Math.ceil(t.coutG / 4) * 4 * t.cinG * 4;
   let transformed = -1;
   for (let u = start; u < end; u++) {
-    const mb = u % t.mBlocks;
-    const rest = Math.floor(u / t.mBlocks);
-    const band = rest % t.bands;
-    const job = Math.floor(rest / t.bands);
-    const g = job % a.groups;
-    const n = Math.floor(job / a.groups);
+    const { mb, rest, block: band, g, n } = unitOf(u, t.mBlocks, t.bands, a.groups);
     const ty0 = band * t.RB;
     const rb = Math.min(t.RB, t.tilesY - ty0);
     const N = rb * t.tilesX4;
