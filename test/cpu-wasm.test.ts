@@ -17,7 +17,7 @@ import { Arena } from '../src/engine/backends/cpu/arena.ts';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import { runNodeInline } from '../src/engine/backends/cpu/reference.ts';
 import { instantiateKernels, loadKernelModule } from '../src/engine/backends/cpu/wasm/module.ts';
-import { gemmTmpBytes, windowScratchBytes } from '../src/engine/backends/cpu/wasm/types.ts';
+import { GEMM_KC, gemmTmpBytes, windowScratchBytes } from '../src/engine/backends/cpu/wasm/types.ts';
 import { buildPlan, planNodeFor } from '../src/engine/graph/plan.ts';
 import { getPreset } from '../src/engine/presets/index.ts';
 import { fillUniform, hashSeed } from '../src/engine/rng.ts';
@@ -81,11 +81,13 @@ const CASES: Case[] = [
   ['depthwise stride 3 (scalar path)', 'conv2d', { out_channels: 6, kernel: 3, stride: 3, groups: 6 }, [[1, 6, 20, 26]]],
   ['transposed 4x4 s2 p1', 'conv_transpose2d', { out_channels: 32, kernel: 4, stride: 2, padding: 1 }, [[1, 64, 14, 14]]],
   ['transposed 3x3 s2 output_padding 1, groups 2, batch 2', 'conv_transpose2d', { out_channels: 6, kernel: 3, stride: 2, padding: 1, output_padding: 1, groups: 2 }, [[2, 4, 5, 7]]],
+  ['transposed 2x2 s2, 300 input channels (two K blocks), channel blocks', 'conv_transpose2d', { out_channels: 70, kernel: 2, stride: 2 }, [[1, 300, 6, 5]]],
   ['transposed dilation 2, rectangular', 'conv_transpose2d', { out_channels: 5, kernel: [2, 3], stride: [1, 2], padding: [0, 1], dilation: 2 }, [[1, 3, 6, 9]]],
   ['linear batch 1 (GEMV), 1000 outputs', 'linear', { out_features: 1000 }, [[1, 515]]],
   ['linear batch 3 (GEMV)', 'linear', { out_features: 13 }, [[3, 50]]],
   ['linear batch 37 (GEMM)', 'linear', { out_features: 70 }, [[37, 50]]],
   ['linear batch 300 (two sample blocks), no bias', 'linear', { out_features: 90, bias: false }, [[300, 66]]],
+  ['linear batch 9, 300 inputs (two K blocks of the packed rows)', 'linear', { out_features: 20 }, [[9, 300]]],
   ['max pool 3x3 s2 p1', 'max_pool2d', { kernel: 3, stride: 2, padding: 1 }, [[1, 4, 37, 40]]],
   ['max pool 2x2 s1 dilation 2', 'max_pool2d', { kernel: 2, stride: 1, dilation: 2 }, [[1, 3, 15, 30]]],
   ['max pool 3x3 s2 ceil_mode', 'max_pool2d', { kernel: 3, stride: 2, ceil_mode: true }, [[2, 3, 20, 34]]],
@@ -200,6 +202,11 @@ describe('scratch sizes', () => {
   it('the drivers allocate what gemm.as uses', async () => {
     const k = instantiateKernels(await loadKernelModule(), new Arena().memory);
     for (const [M, N] of [[1, 1], [4, 8], [5, 9], [64, 112], [130, 7], [1024, 3]]) expect(gemmTmpBytes(M, N)).toBe(k.gemm_tmp_bytes(M, N));
+  });
+
+  it('the weight packers block K as gemm.as does', async () => {
+    const k = instantiateKernels(await loadKernelModule(), new Arena().memory);
+    expect(GEMM_KC).toBe(k.gemm_kc());
   });
 
 

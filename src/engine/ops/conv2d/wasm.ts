@@ -232,7 +232,7 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
       const m0 = mb * t.MB;
       const M = Math.min(t.MB, t.coutG - m0);
       const c = y + ((n * a.cout + g * t.coutG + m0) * t.P + p0) * 4;
-      k.gemm(M, cols, t.K, wp + g * groupA + m0 * t.K * 4, bTile, c, t.P * 4, bias === undefined ? 0 : bias + (g * t.coutG + m0) * 4, tmp);
+      k.gemm(M, cols, t.K, wp + g * groupA, roundUp(t.coutG, 4), m0, bTile, c, t.P * 4, bias === undefined ? 0 : bias + (g * t.coutG + m0) * 4, tmp);
       activateRows(k, activation, c, M, cols, t.P * 4);
     }
   },
@@ -296,8 +296,8 @@ function winograd(k: KernelExports, { attrs: a, threads, x: [x], w: [wp, bias], 
     }
     const m0 = mb * t.MB;
     const M = Math.min(t.MB, t.coutG - m0);
-    const aG = wp + g * groupA + m0 * t.cinG * 4;
-    for (let xi = 0; xi < 16; xi++) k.gemm(M, N, t.cinG, aG + xi * xiA, bSets + xi * xiStride, mBufs + xi * mStride, N * 4, 0, tmp);
+    const aG = wp + g * groupA;
+    for (let xi = 0; xi < 16; xi++) k.gemm(M, N, t.cinG, aG + xi * xiA, roundUp(t.coutG, 4), m0, bSets + xi * xiStride, mBufs + xi * mStride, N * 4, 0, tmp);
     const out = y + (n * a.cout + g * t.coutG + m0) * P * 4;
     k.wino_output(mBufs, mStride, M, N, rb, t.tilesX, t.tilesX4, ty0, a.ho, a.wo, bias === undefined ? 0 : bias + (g * t.coutG + m0) * 4, out, P, tail);
     // The band's output rows, in each of its M channels.

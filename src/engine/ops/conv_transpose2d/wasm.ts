@@ -69,12 +69,12 @@ export const convTranspose2dWasm: WasmKernel<ConvTranspose2dAttrs> = {
       const out = y + (n * a.cout + g * t.coutG + ob0) * P * 4;
       k.fill_planes(out, nb, P, bias === undefined ? 0 : bias + (g * t.coutG + ob0) * 4);
       const xg = x + (n * a.cin + g * t.cinG) * HW * 4;
-      const aBlock = wp + g * groupA + ob0 * t.taps * t.cinG * 4;
+      const aG = wp + g * groupA;
       for (let iy = 0; iy < a.h; iy += t.R) {
         const iyE = Math.min(a.h, iy + t.R);
         const cols = (iyE - iy) * a.w;
         k.pack_b_rows(xg + iy * a.w * 4, HW * 4, t.cinG, cols, bTile);
-        k.gemm(nb * t.taps, cols, t.cinG, aBlock, bTile, col, t.T * 4, 0, tmp);
+        k.gemm(nb * t.taps, cols, t.cinG, aG, roundUp(t.coutG * t.taps, 4), ob0 * t.taps, bTile, col, t.T * 4, 0, tmp);
         k.col2im_add(col, t.T * 4, nb, kh, kw, a.stride[0], a.stride[1], a.pads[0], a.pads[1], a.dilation[0], a.dilation[1], a.w, a.ho, a.wo, iy, iyE, out);
       }
     }

@@ -72,7 +72,7 @@ export const linearWasm: WasmKernel<LinearAttrs> = {
       }
       const f0 = fb * t.FB;
       const N = Math.min(t.FB, a.outF - f0);
-      k.gemm(M, N, a.inF, aPacked, wp + (f0 >> 3) * a.inF * 32, y + (s0 * a.outF + f0) * 4, a.outF * 4, 0, tmp);
+      k.gemm(M, N, a.inF, aPacked, roundUp(M, 4), 0, wp + (f0 >> 3) * a.inF * 32, y + (s0 * a.outF + f0) * 4, a.outF * 4, 0, tmp);
       // The GEMM's bias runs along its rows (samples here); the layer's along the columns.
       if (b) k.add_rows(y + (s0 * a.outF + f0) * 4, M, N, a.outF * 4, b + f0 * 4);
     }

@@ -18,8 +18,9 @@ import { setFlagsFromString } from 'node:v8';
 
 /** The kernels' exports; every argument is an i32 or f32, every pointer a byte offset into the shared memory. */
 export interface KernelExports {
-  gemm(M: number, N: number, K: number, a: number, b: number, c: number, ldc: number, bias: number, tmp: number): void;
+  gemm(M: number, N: number, K: number, a: number, aRows: number, aRow0: number, b: number, c: number, ldc: number, bias: number, tmp: number): void;
   gemm_tmp_bytes(M: number, N: number): number;
+  gemm_kc(): number;
   pack_a(src: number, lda: number, M: number, K: number, dst: number): void;
   pack_b_rows(src: number, ldb: number, K: number, cols: number, dst: number): void;
   pack_b_transposed(src: number, K: number, N: number, dst: number): void;
@@ -68,7 +69,7 @@ export interface KernelExports {
   bn_planes(x: number, y: number, p0: number, p1: number, c: number, spatial: number, scale: number, shift: number): void;
 }
 
-const EXPORTS: (keyof KernelExports)[] = ['gemm', 'gemm_tmp_bytes', 'pack_a', 'pack_b_rows', 'pack_b_transposed', 'pack_b_conv', 'col2im_add', 'fill_planes', 'gemv', 'add_rows',
+const EXPORTS: (keyof KernelExports)[] = ['gemm', 'gemm_tmp_bytes', 'gemm_kc', 'pack_a', 'pack_b_rows', 'pack_b_transposed', 'pack_b_conv', 'col2im_add', 'fill_planes', 'gemv', 'add_rows',
   'dw_plane', 'pool_plane', 'window_scratch', 'mean_planes', 'wino_input', 'wino_output', 'wino_pad_cols', 'relu', 'relu6', 'binary_same', 'binary_scalar', 'bn_planes'];
 
 /**

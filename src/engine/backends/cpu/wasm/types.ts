@@ -47,23 +47,28 @@ export interface WasmKernel<A> {
   run(k: KernelExports, args: WasmKernelArgs<A>, start: number, end: number): void;
 }
 
-/** A GEMM A operand: rows of `K` floats packed in blocks of 4 ([ceil(M/4)][K][4]), per group. */
+/** gemm.as's K block (KC there; tested to agree). */
+export const GEMM_KC = 256;
+
+/**
+ * A GEMM A operand per group: `rows` rows of `K` floats, padded to a multiple of 4 rows, packed as
+ * gemm.as wants them: in blocks of GEMM_KC columns, each [rows/4][kc][4].
+ */
 export function packRows(src: Float32Array, groups: number, rows: number, K: number, rowOf: (g: number, m: number, k: number) => number = (g, m, k) => (g * rows + m) * K + k): Float32Array {
-  const padded = Math.ceil(rows / 4) * 4;
+  const padded = roundUp(rows, 4);
   const out = new Float32Array(groups * padded * K);
   for (let g = 0; g < groups; g++) {
     const base = g * padded * K;
-    for (let m = 0; m < rows; m++) {
-      const o = base + (m >> 2) * K * 4 + (m & 3);
-      for (let k = 0; k < K; k++) out[o + k * 4] = src[rowOf(g, m, k)];
+    for (let k0 = 0; k0 < K; k0 += GEMM_KC) {
+      const kc = Math.min(GEMM_KC, K - k0);
+      const block = base + k0 * padded;
+      for (let m = 0; m < rows; m++) {
+        const o = block + (m >> 2) * kc * 4 + (m & 3);
+        for (let k = 0; k < kc; k++) out[o + k * 4] = src[rowOf(g, m, k0 + k)];
+      }
     }
   }
   return out;
-}
-
-/** Bytes of one group's packed A (see packRows). */
-export function packedRowsBytes(rows: number, K: number): number {
-  return Math.ceil(rows / 4) * 4 * K * 4;
 }
 
 /**

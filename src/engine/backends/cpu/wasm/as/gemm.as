@@ -3,10 +3,14 @@
 // Packed SGEMM, the core of every convolution, transposed convolution and linear layer on the
 // wasm path: C[m, n] = bias[m] + sum_k A[m, k] * B[k, n].
 //
-// A is packed in row blocks of 4: [ceil(M/4)][K][4] floats (zero rows past M), so one k step of
-// the micro-kernel reads the 4 row values as consecutive floats. B is packed in column panels of
-// 8: [ceil(N/8)][K][8] floats. C is row-major with a row stride of ldc bytes. Every pointer is a
-// byte offset into the shared memory.
+// A is packed in blocks of KC columns, and within each in row blocks of 4:
+// [ceil(K/KC)][Mp/4][kc][4] floats for Mp = ceil(M/4)*4 (zero rows past M; kc = KC but for the last
+// block). One k step of the micro-kernel reads its 4 row values as consecutive floats, and the
+// MC x KC slice one pass of the loops below reads is one contiguous run of memory: weights
+// streamed from DRAM (every convolution's, once per forward) reach the prefetcher as one stream
+// rather than as 4 KB pieces K * 16 bytes apart. B is packed in column panels of 8:
+// [ceil(N/8)][K][8] floats. C is row-major with a row stride of ldc bytes. Every pointer is a byte
+// offset into the shared memory.
 //
 // The 4x8 micro-kernel keeps its 8 accumulators in registers: per k step 2 B loads, 4 splat
 // loads and 8 multiply-adds. A multiply-add is one fused instruction where the runtime has relaxed
@@ -81,7 +85,9 @@ function micro(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, first: i32, 
 // the same loops (so A is read once), and are copied out at the end: no write lands outside C.
 // tmp holds ceil(M/4)*4 x 8 floats then 4 x ceil(N/8)*8 floats (gemm_tmp_bytes). `bias` (0: none)
 // holds M floats, read in groups of 4: up to 3 floats past its end (in the arena's guard).
-export function gemm(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, ldc: usize, bias: usize, tmp: usize): void {
+// a is the whole packed matrix, aRows its padded row count; the product uses its rows
+// [aRow0, aRow0 + M), aRow0 a multiple of 4.
+export function gemm(M: i32, N: i32, K: i32, a: usize, aRows: i32, aRow0: i32, b: usize, c: usize, ldc: usize, bias: usize, tmp: usize): void {
   const Mf = M & ~3;
   const Nf = N & ~7;
   const Mp = (M + 3) & ~3;
@@ -89,12 +95,12 @@ export function gemm(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, ldc: 
   const edgeN = tmp; // Mp rows of 8, stride 32 bytes
   const edgeM = tmp + (<usize>Mp << 5); // 4 rows of Np, stride Np * 4 bytes
   const ldm = <usize>Np << 2;
-  const aBlock = <usize>K << 4; // bytes per packed row block of A
   const bPanel = <usize>K << 5; // bytes per packed panel of B
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min<i32>(KC, K - k0);
     const first = k0 == 0 ? 1 : 0;
-    const aOff = <usize>k0 << 4;
+    const aBlock = <usize>kc << 4; // bytes per packed row block of A in this K block
+    const aK = a + (<usize>k0 * <usize>aRows << 2) + <usize>(aRow0 >> 2) * aBlock;
     const bOff = <usize>k0 << 5;
     for (let m0 = 0; m0 < Mp; m0 += MC) {
       const m1 = min<i32>(m0 + MC, Mp);
@@ -113,7 +119,7 @@ export function gemm(M: i32, N: i32, K: i32, a: usize, b: usize, c: usize, ldc: 
             cp = c + <usize>m * ldc + (<usize>q << 2);
             ld = ldc;
           }
-          micro(a + <usize>(m >> 2) * aBlock + aOff, pb, kc, cp, ld, first, bias ? bias + (<usize>m << 2) : 0);
+          micro(aK + <usize>(m >> 2) * aBlock, pb, kc, cp, ld, first, bias ? bias + (<usize>m << 2) : 0);
         }
       }
     }
@@ -140,50 +146,49 @@ export function gemm_tmp_bytes(M: i32, N: i32): i32 {
   return (((M + 3) & ~3) << 5) + (((N + 7) & ~7) << 4) + 64;
 }
 
-// Packs rows [m0, m0 + M) of a row-major matrix (row stride lda bytes, K columns) as A:
-// [ceil(M/4)][K][4], zero rows past M.
+// Packs M rows of a row-major matrix (row stride lda bytes, K columns) as A (see the top of this
+// file), zero rows past M.
 export function pack_a(src: usize, lda: usize, M: i32, K: i32, dst: usize): void {
-  for (let m = 0; m < M; m += 4) {
-    const rows = min<i32>(4, M - m);
-    const r0 = src + <usize>m * lda;
-    if (rows == 4) {
-      const r1 = r0 + lda;
-      const r2 = r1 + lda;
-      const r3 = r2 + lda;
-      let k = 0;
-      // 4 x 4 transposes: rows r0..r3, columns k..k+3 -> 4 groups of 4.
-      for (; k + 4 <= K; k += 4) {
-        const o = <usize>k << 2;
-        const v0 = v128.load(r0 + o);
-        const v1 = v128.load(r1 + o);
-        const v2 = v128.load(r2 + o);
-        const v3 = v128.load(r3 + o);
-        const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
-        const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
-        const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
-        const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
-        v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-        v128.store(dst, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-        v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-        v128.store(dst, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
-        dst += 64;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const k1 = min<i32>(K, k0 + KC);
+    for (let m = 0; m < M; m += 4) {
+      const rows = min<i32>(4, M - m);
+      const r0 = src + <usize>m * lda;
+      let k = k0;
+      if (rows == 4) {
+        const r1 = r0 + lda;
+        const r2 = r1 + lda;
+        const r3 = r2 + lda;
+        // 4 x 4 transposes: rows r0..r3, columns k..k+3 -> 4 groups of 4.
+        for (; k + 4 <= k1; k += 4) {
+          const o = <usize>k << 2;
+          const v0 = v128.load(r0 + o);
+          const v1 = v128.load(r1 + o);
+          const v2 = v128.load(r2 + o);
+          const v3 = v128.load(r3 + o);
+          const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+          const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+          const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+          const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+          v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+          v128.store(dst, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+          v128.store(dst, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+          v128.store(dst, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+          dst += 64;
+        }
       }
-      for (; k < K; k++) {
-        const o = <usize>k << 2;
-        store<f32>(dst, load<f32>(r0 + o));
-        store<f32>(dst, load<f32>(r1 + o), 4);
-        store<f32>(dst, load<f32>(r2 + o), 8);
-        store<f32>(dst, load<f32>(r3 + o), 12);
-        dst += 16;
-      }
-    } else {
-      for (let k = 0; k < K; k++) {
+      for (; k < k1; k++) {
         const o = <usize>k << 2;
         for (let r = 0; r < 4; r++) store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(r0 + <usize>r * lda + o) : 0);
         dst += 16;
       }
     }
   }
+}
+
+// The K block of A's packing (for the packers outside this file).
+export function gemm_kc(): i32 {
+  return KC;
 }
 
 // Packs columns [0, cols) of K rows (row stride ldb bytes, starting at src) as B panels of 8:
