@@ -70,6 +70,7 @@ const CASES: Case[] = [
   ['1x1 on a 1x1 map, batch 2 (SE excitation: GEMV)', 'conv2d', { out_channels: 70, kernel: 1 }, [[2, 40, 1, 1]]],
   ['1x7 and 7x1', 'conv2d', { out_channels: 12, kernel: [1, 7], padding: [0, 3] }, [[1, 9, 10, 13]]],
   ['7x1', 'conv2d', { out_channels: 12, kernel: [7, 1], padding: [3, 0] }, [[1, 9, 13, 10]]],
+  ['1x1 on 14x14, 300 -> 40 (last panel of 4 columns, two K blocks)', 'conv2d', { out_channels: 40, kernel: 1 }, [[1, 300, 14, 14]]],
   ['pointwise 1x1, 60 rows (not a multiple of 8 positions)', 'conv2d', { out_channels: 30, kernel: 1 }, [[2, 24, 9, 7]]],
   ['1x1 stride 2 (not pointwise: im2col)', 'conv2d', { out_channels: 20, kernel: 1, stride: 2 }, [[1, 16, 15, 15]]],
   ['grouped 1x1 g=3 (ShuffleNet)', 'conv2d', { out_channels: 60, kernel: 1, groups: 3, bias: false }, [[1, 240, 14, 14]]],

@@ -80,6 +80,81 @@ function micro(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, first: i32, 
   v128.store(c, c30); v128.store(c, c31, 16);
 }
 
+// The last panel when it holds 4 or fewer real columns: a 4 x 4 tile (the panel's first half),
+// half the work of micro. Same contract as micro; writes the first 4 floats of each row.
+function micro_n4(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, first: i32, bias: usize): void {
+  let c0: v128, c1: v128, c2: v128, c3: v128;
+  if (first) {
+    if (bias) {
+      c0 = v128.load32_splat(bias);
+      c1 = v128.load32_splat(bias, 4);
+      c2 = v128.load32_splat(bias, 8);
+      c3 = v128.load32_splat(bias, 12);
+    } else {
+      c0 = f32x4.splat(0);
+      c1 = c0;
+      c2 = c0;
+      c3 = c0;
+    }
+  } else {
+    c0 = v128.load(c);
+    c1 = v128.load(c + ldc);
+    c2 = v128.load(c + 2 * ldc);
+    c3 = v128.load(c + 3 * ldc);
+  }
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    c0 = madd(v128.load32_splat(pa), b0, c0);
+    c1 = madd(v128.load32_splat(pa, 4), b0, c1);
+    c2 = madd(v128.load32_splat(pa, 8), b0, c2);
+    c3 = madd(v128.load32_splat(pa, 12), b0, c3);
+    pa += 16;
+    pb += 32;
+  }
+  v128.store(c, c0);
+  v128.store(c + ldc, c1);
+  v128.store(c + 2 * ldc, c2);
+  v128.store(c + 3 * ldc, c3);
+}
+
+// The last panel when it holds one real column (a 7x7 map's 49th position, a 19x19 map's 361st):
+// the 4 rows' dot products with that column, the 4 rows in one vector, four chains over k so the
+// multiply-adds overlap. About a sixth of micro's time instead of all of it. Same contract;
+// writes the first float of each row.
+function micro_n1(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, first: i32, bias: usize): void {
+  let acc: v128;
+  if (first) {
+    acc = bias ? v128.load(bias) : f32x4.splat(0);
+  } else {
+    acc = v128.load32_zero(c);
+    acc = v128.load32_lane(c + ldc, acc, 1);
+    acc = v128.load32_lane(c + 2 * ldc, acc, 2);
+    acc = v128.load32_lane(c + 3 * ldc, acc, 3);
+  }
+  let s1 = f32x4.splat(0);
+  let s2 = s1;
+  let s3 = s1;
+  let k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    acc = madd(v128.load(pa), v128.load32_splat(pb), acc);
+    s1 = madd(v128.load(pa, 16), v128.load32_splat(pb, 32), s1);
+    s2 = madd(v128.load(pa, 32), v128.load32_splat(pb, 64), s2);
+    s3 = madd(v128.load(pa, 48), v128.load32_splat(pb, 96), s3);
+    pa += 64;
+    pb += 128;
+  }
+  for (; k < kc; k++) {
+    acc = madd(v128.load(pa), v128.load32_splat(pb), acc);
+    pa += 16;
+    pb += 32;
+  }
+  acc = f32x4.add(f32x4.add(acc, s1), f32x4.add(s2, s3));
+  store<f32>(c, f32x4.extract_lane(acc, 0));
+  store<f32>(c + ldc, f32x4.extract_lane(acc, 1));
+  store<f32>(c + 2 * ldc, f32x4.extract_lane(acc, 2));
+  store<f32>(c + 3 * ldc, f32x4.extract_lane(acc, 3));
+}
+
 // C (M x N) from packed A and B, blocked over K and M. Tiles that would reach past C (the last
 // panel when N % 8 != 0, the last row block when M % 4 != 0) accumulate in `tmp` instead, inside
 // the same loops (so A is read once), and are copied out at the end: no write lands outside C.
@@ -96,6 +171,7 @@ export function gemm(M: i32, N: i32, K: i32, a: usize, aRows: i32, aRow0: i32, b
   const edgeM = tmp + (<usize>Mp << 5); // 4 rows of Np, stride Np * 4 bytes
   const ldm = <usize>Np << 2;
   const bPanel = <usize>K << 5; // bytes per packed panel of B
+  const nEdge = N - Nf; // real columns of the last panel when it is partial
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min<i32>(KC, K - k0);
     const first = k0 == 0 ? 1 : 0;
@@ -119,7 +195,11 @@ export function gemm(M: i32, N: i32, K: i32, a: usize, aRows: i32, aRow0: i32, b
             cp = c + <usize>m * ldc + (<usize>q << 2);
             ld = ldc;
           }
-          micro(aK + <usize>(m >> 2) * aBlock, pb, kc, cp, ld, first, bias ? bias + (<usize>m << 2) : 0);
+          const pa = aK + <usize>(m >> 2) * aBlock;
+          const pBias = bias ? bias + (<usize>m << 2) : 0;
+          if (q < Nf || nEdge > 4) micro(pa, pb, kc, cp, ld, first, pBias);
+          else if (nEdge > 1) micro_n4(pa, pb, kc, cp, ld, first, pBias);
+          else micro_n1(pa, pb, kc, cp, ld, first, pBias);
         }
       }
     }
