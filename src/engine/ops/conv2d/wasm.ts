@@ -68,7 +68,11 @@ function winoTiling(a: Conv2dAttrs, threads: number): WinoTiling {
   const jobs = a.n * a.groups;
   const want = 4 * threads;
   let RB = Math.max(1, Math.min(tilesY, Math.floor(WINO_B_BYTES / (64 * cinG) / tilesX4)));
-  if (jobs * Math.ceil(tilesY / RB) < want) RB = Math.max(1, Math.ceil(tilesY / Math.ceil(want / jobs)));
+  // Too few bands for the threads: narrower bands, rounded so there are at least `want` of them.
+  // Splitting the output channels instead makes two threads transform the same band's input (a
+  // band's channel blocks are consecutive units, taken one at a time): ResNet's 64-channel 3x3 at
+  // 56x56 ran 20% slower that way.
+  if (jobs * Math.ceil(tilesY / RB) < want) RB = Math.max(1, Math.floor(tilesY / Math.ceil(want / jobs)));
   const bands = Math.ceil(tilesY / RB);
   let mBlocks = 1;
   if (jobs * bands < want && coutG >= 64) mBlocks = Math.min(Math.ceil(coutG / 32), Math.ceil(want / (jobs * bands)));
