@@ -133,7 +133,8 @@ interface Tiling {
  * Units are (sample, group, tile of output positions, block of output channels). Tiles are cut
  * to fit the cache; then, until every thread has about four units (so two threads finish together
  * on small feature maps too), the output channels are split into blocks, and only if that is not
- * enough are the tiles cut smaller. Channel blocks first: each unit then reads its block of the
+ * enough are the tiles cut smaller. Last, the units are made a multiple of the threads, of one
+ * size each. Channel blocks first: each unit then reads its block of the
  * weights once, where narrow tiles would stream all the weights once per tile (on ResNet's 7x7
  * maps, 2048 x 512 weights for 8 columns at a time: memory-bound).
  */
@@ -145,14 +146,21 @@ function tiling(a: Conv2dAttrs, threads: number): Tiling {
   const jobs = a.n * a.groups;
   const want = 4 * threads;
   // A small map (up to 64 positions) is one tile whatever K: its B stays small per K block.
-  let T = P <= 64 ? roundUp(P, 8) : Math.min(Math.max(8, Math.min(512, Math.floor(B_TILE_BYTES / (4 * K) / 8) * 8)), roundUp(P, 8));
-  const blocksFor = (tiles: number) => (jobs * tiles < want && coutG >= 64 ? Math.min(Math.ceil(coutG / 32), Math.ceil(want / (jobs * tiles))) : 1);
-  let mBlocks = blocksFor(Math.ceil(P / T));
-  if (jobs * Math.ceil(P / T) * mBlocks < want) {
-    T = Math.min(T, Math.max(8, roundUp(Math.ceil(P / Math.ceil(want / (jobs * mBlocks))), 8)));
-  }
-  const tiles = Math.ceil(P / T);
-  mBlocks = blocksFor(tiles);
+  const tMax = P <= 64 ? roundUp(P, 8) : Math.max(8, Math.min(512, Math.floor(B_TILE_BYTES / (4 * K) / 8) * 8));
+  const maxTiles = Math.ceil(P / 8);
+  const maxBlocks = Math.max(1, Math.ceil(coutG / 32));
+  let tiles = Math.ceil(P / tMax);
+  let mBlocks = 1;
+  if (jobs * tiles < want && coutG >= 64) mBlocks = Math.min(maxBlocks, Math.ceil(want / (jobs * tiles)));
+  if (jobs * tiles * mBlocks < want) tiles = Math.min(maxTiles, Math.ceil(want / (jobs * mBlocks)));
+  // As many units as makes them a multiple of the threads, all of one size: an odd unit out keeps
+  // one thread busy while the other waits (9 units on 2 threads: 5 against 4), and a last tile of
+  // a few columns streams a whole block of the weights for them (196 positions in tiles of 192).
+  const even = () => (jobs * tiles * mBlocks) % threads === 0;
+  while (!even() && mBlocks > 1 && mBlocks < maxBlocks) mBlocks++;
+  while (!even() && tiles < maxTiles) tiles++;
+  const T = roundUp(Math.ceil(P / tiles), 8);
+  tiles = Math.ceil(P / T);
   const MB = roundUp(Math.ceil(coutG / mBlocks), 4);
   mBlocks = Math.ceil(coutG / MB);
   const pointwise = a.kernel[0] === 1 && a.kernel[1] === 1 && a.stride[0] === 1 && a.stride[1] === 1 && a.pads.every((p) => p === 0);
