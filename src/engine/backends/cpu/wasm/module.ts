@@ -61,6 +61,16 @@ export interface KernelExports {
     bias: number, out: number, P: number, tail: number,
   ): void;
   wino_pad_cols(tilesX4: number): number;
+  wino4_input(
+    x: number, h: number, w: number, pt: number, pl: number,
+    ty0: number, rb: number, tilesX4: number, wp: number, pad: number,
+    c: number, K: number, xiStride: number, b: number, work: number,
+  ): void;
+  wino4_output(
+    m: number, mStride: number, M: number, N: number,
+    rb: number, tilesX: number, tilesX4: number, ty0: number, ho: number, wo: number,
+    bias: number, out: number, P: number, work: number, tail: number,
+  ): void;
   relu(x: number, y: number, n: number): void;
   relu6(x: number, y: number, n: number): void;
   /** op 0: add, 1: mul. */
@@ -70,7 +80,7 @@ export interface KernelExports {
 }
 
 const EXPORTS: (keyof KernelExports)[] = ['gemm', 'gemm_tmp_bytes', 'gemm_kc', 'pack_a', 'pack_b_rows', 'pack_b_transposed', 'pack_b_conv', 'col2im_add', 'fill_planes', 'gemv', 'add_rows',
-  'dw_plane', 'pool_plane', 'window_scratch', 'mean_planes', 'wino_input', 'wino_output', 'wino_pad_cols', 'relu', 'relu6', 'binary_same', 'binary_scalar', 'bn_planes'];
+  'dw_plane', 'pool_plane', 'window_scratch', 'mean_planes', 'wino_input', 'wino_output', 'wino_pad_cols', 'wino4_input', 'wino4_output', 'relu', 'relu6', 'binary_same', 'binary_scalar', 'bn_planes'];
 
 /**
  * The WebAssembly API this file uses. The engine compiles against ES2022 and Node's types, which
