@@ -7,7 +7,7 @@ import { numel } from '../../tensor.ts';
 import type { Backend, BackendOptions, BackendProvider, ForwardHooks, PreparedModel, PrepareOptions } from '../types.ts';
 import { assignSlots } from '../liveness.ts';
 import { Arena } from './arena.ts';
-import { nextChunk, WorkerPool, type JobSpec } from './pool.ts';
+import { runChunks, WorkerPool, type JobSpec } from './pool.ts';
 import { kernelArgs, nodeSeed, unitsOf } from './reference.ts';
 import { WASM_KERNELS } from './wasm/kernels.ts';
 import { instantiateKernels, kernelsUseFma, loadKernelModule, WasmUnavailable, type KernelExports, type WasmModule } from './wasm/module.ts';
@@ -61,6 +61,8 @@ export class CpuBackend implements Backend {
   private readonly exports: KernelExports | null;
   /** Per thread (0: the calling thread), the WebAssembly kernels' scratch block. */
   private scratch: { off: number; bytes: number }[] = [];
+  /** The block every thread of an op shares (WasmKernel.sharedBytes); ops run one at a time. */
+  private shared = { off: 0, bytes: 0 };
 
   constructor(
     readonly threads: number,
@@ -126,6 +128,19 @@ export class CpuBackend implements Backend {
     this.scratch = Array.from({ length: this.threads }, () => ({ off: this.arena.alloc(size), bytes: size }));
   }
 
+  /** Makes the shared block at least `bytes` long; only between ops. */
+  private ensureShared(bytes: number): void {
+    if (bytes <= this.shared.bytes) return;
+    if (this.shared.bytes > 0) this.arena.release(this.shared.off);
+    this.shared = { off: this.arena.alloc(bytes), bytes };
+  }
+
+  private sharedNeed(exec: NodeExec): number {
+    if (!exec.wasm?.sharedBytes) return 0;
+    const { attrs, inShapes, outShape } = exec.node;
+    return exec.wasm.sharedBytes({ attrs, inShapes, outShape, threads: this.threads });
+  }
+
   private scratchNeed(exec: NodeExec): number {
     if (!exec.wasm?.scratchBytes) return 0;
     const { attrs, inShapes, outShape } = exec.node;
@@ -144,12 +159,15 @@ export class CpuBackend implements Backend {
     let compute: (start: number, end: number) => void;
     let spec: JobSpec;
     let units: number;
+    let pre = 0;
     if (exec.wasm) {
       const kernel = exec.wasm;
       const threads = big ? this.threads : 1;
-      units = Math.max(1, kernel.units({ attrs: node.attrs, inShapes: node.inShapes, outShape: node.outShape, threads }));
-      const wasmSpec = { ...base, kind: 'wasm' as const, x: inputs.map((p) => p.off), w: exec.weights.map((p) => p.off), y: out.off, threads, ...(exec.activation ? { activation: exec.activation } : {}) };
-      compute = (start, end) => kernel.run(this.exports!, { ...wasmSpec, scratch: this.scratch[0]?.off ?? 0 }, start, end);
+      const planArgs = { attrs: node.attrs, inShapes: node.inShapes, outShape: node.outShape, threads };
+      units = Math.max(1, kernel.units(planArgs));
+      pre = kernel.prologueUnits?.(planArgs) ?? 0;
+      const wasmSpec = { ...base, kind: 'wasm' as const, x: inputs.map((p) => p.off), w: exec.weights.map((p) => p.off), y: out.off, threads, pre, ...(exec.activation ? { activation: exec.activation } : {}) };
+      compute = (start, end) => kernel.run(this.exports!, { ...wasmSpec, scratch: this.scratch[0]?.off ?? 0, shared: this.shared.off }, start, end);
       spec = wasmSpec;
     } else {
       units = unitsOf(node);
@@ -180,9 +198,9 @@ export class CpuBackend implements Backend {
           if (failure) throw failure;
           return;
         }
-        pool.start(job, workers, units, chunk, Array.from({ length: workers }, (_, i) => this.scratch[i + 1]?.off ?? 0));
+        pool.start(job, workers, units, chunk, Array.from({ length: workers }, (_, i) => this.scratch[i + 1]?.off ?? 0), this.shared.off);
         // The calling thread takes chunks too, until none is left.
-        for (let r = nextChunk(pool.counter, units, chunk); r && !failure; r = nextChunk(pool.counter, units, chunk)) guard(r[0], r[1]);
+        runChunks(pool.counter, pool.phase, units, chunk, pre, guard);
         // Never return (or let the buffers be reused) while a worker may still be writing.
         try {
           pool.wait();
@@ -207,6 +225,7 @@ export class CpuBackend implements Backend {
       owned.push(yOff);
       const y = { off: yOff, view: this.arena.f32(yOff, n) };
       this.ensureScratch(this.scratchNeed(exec));
+      this.ensureShared(this.sharedNeed(exec));
       const op = this.bind(exec, x, y, seed);
       try {
         op.run();
@@ -231,6 +250,7 @@ export class CpuBackend implements Backend {
       });
       const tensors = this.placeTensors(plan, steps, owned);
       this.ensureScratch(Math.max(0, ...execs.map((e) => this.scratchNeed(e))));
+      this.ensureShared(Math.max(0, ...execs.map((e) => this.sharedNeed(e))));
       const ops = execs.map((e, i) => this.bind(e, steps[i].inputs.map((ref) => tensors.get(ref)!), tensors.get(steps[i].output)!, plan.seed));
       let disposed = false;
       return {

@@ -36,6 +36,8 @@ export type JobSpec =
       w: number[];
       y: number;
       activation?: FusableActivation;
+      /** Units [0, pre) all finish before any unit from `pre` on starts (WasmKernel.prologueUnits). */
+      pre: number;
     };
 
 /** What every worker starts with. */
@@ -67,6 +69,8 @@ export const SLOT = {
   STATUS: 6,
   /** Set to 1 by the main thread to stop the worker. */
   STOP: 7,
+  /** The job's shared scratch (one block every thread reads and writes; see WasmKernel.sharedBytes). */
+  SHARED: 8,
 } as const;
 export const LINE = 16;
 
@@ -92,6 +96,8 @@ export class WorkerPool {
   private readonly ctl: Int32Array;
   /** The shared unit counter of the running job: its own cache line after the workers' lines. */
   readonly counter: Int32Array;
+  /** How many of the running job's prologue units are done: the line after the counter's. */
+  readonly phase: Int32Array;
   private readonly spinMicros: number;
   private seq = 0;
   private nextJob = 1;
@@ -99,9 +105,10 @@ export class WorkerPool {
   private failed: Error | null = null;
 
   constructor(readonly size: number, init: { memory: WasmMemory; module: WasmModule | null }) {
-    const control = new SharedArrayBuffer((size + 1) * LINE * 4);
+    const control = new SharedArrayBuffer((size + 2) * LINE * 4);
     this.ctl = new Int32Array(control);
     this.counter = new Int32Array(control, size * LINE * 4, 1);
+    this.phase = new Int32Array(control, (size + 1) * LINE * 4, 1);
     // Spinning only pays when every thread has a core of its own; otherwise it steals the core
     // the work needs.
     this.spinMicros = size + 1 <= availableParallelism() ? 100 : 0;
@@ -144,11 +151,12 @@ export class WorkerPool {
    * the shared counter (the caller takes its own with `nextChunk`); scratch[i] is worker i's
    * scratch offset. Pair with `wait()`, which must run before the next start.
    */
-  start(id: number, workers: number, units: number, chunk: number, scratch: number[]): void {
+  start(id: number, workers: number, units: number, chunk: number, scratch: number[], shared = 0): void {
     if (this.failed) throw this.failed;
     if (workers > this.workers.length) throw new Error(`${workers} workers wanted, ${this.workers.length} exist`);
     const seq = ++this.seq;
     Atomics.store(this.counter, 0, 0);
+    Atomics.store(this.phase, 0, 0);
     for (let i = 0; i < workers; i++) {
       const o = i * LINE;
       const c = this.ctl;
@@ -157,6 +165,7 @@ export class WorkerPool {
       c[o + SLOT.UNITS] = units;
       c[o + SLOT.CHUNK] = chunk;
       c[o + SLOT.SCRATCH] = scratch[i] ?? 0;
+      c[o + SLOT.SHARED] = shared;
       Atomics.store(c, o + SLOT.SEQ, seq);
       Atomics.notify(c, o + SLOT.SEQ);
     }
@@ -210,4 +219,36 @@ export class WorkerPool {
 export function nextChunk(counter: Int32Array, units: number, chunk: number): [number, number] | null {
   const start = Atomics.add(counter, 0, chunk);
   return start < units ? [start, Math.min(units, start + chunk)] : null;
+}
+
+/**
+ * One thread's share of a job: chunks from the counter until none is left. With a prologue
+ * (`pre` > 0: units [0, pre) produce what the others read, such as a packed input every thread
+ * shares), a thread counts the prologue units it finishes in `phase` and waits for all of them
+ * before its first unit from `pre` on. Counters hand out units in order, so by then every prologue
+ * unit is taken by a running thread: the wait is short and cannot deadlock. A prologue unit that
+ * throws is still counted, so no thread waits forever; the job fails anyway.
+ */
+export function runChunks(counter: Int32Array, phase: Int32Array, units: number, chunk: number, pre: number, run: (start: number, end: number) => void): void {
+  for (let r = nextChunk(counter, units, chunk); r; r = nextChunk(counter, units, chunk)) {
+    const end = r[1];
+    let start = r[0];
+    if (start < pre) {
+      const stop = Math.min(end, pre);
+      try {
+        run(start, stop);
+      } finally {
+        Atomics.add(phase, 0, stop - start);
+        Atomics.notify(phase, 0);
+      }
+      start = stop;
+    }
+    if (start < end) {
+      let spins = 0;
+      for (let done = Atomics.load(phase, 0); done < pre; done = Atomics.load(phase, 0)) {
+        if (++spins > 4096) Atomics.wait(phase, 0, done, 1);
+      }
+      run(start, end);
+    }
+  }
 }

@@ -1,13 +1,14 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { getOp } from '../../ops/registry.ts';
-import { LINE, nextChunk, SLOT, type JobSpec, type WorkerInit } from './pool.ts';
+import { LINE, runChunks, SLOT, type JobSpec, type WorkerInit } from './pool.ts';
 import { WASM_KERNELS } from './wasm/kernels.ts';
 import { instantiateKernels, type KernelExports } from './wasm/module.ts';
 
 const init = workerData as WorkerInit;
 const ctl = new Int32Array(init.control, init.index * LINE * 4, LINE);
-// The pool's unit counter sits after every worker's line (see WorkerPool).
-const counter = new Int32Array(init.control, init.control.byteLength - LINE * 4, 1);
+// The pool's unit counter and prologue counter sit after every worker's line (see WorkerPool).
+const counter = new Int32Array(init.control, init.control.byteLength - 2 * LINE * 4, 1);
+const phase = new Int32Array(init.control, init.control.byteLength - LINE * 4, 1);
 const jobs = new Map<number, JobSpec>();
 
 function die(err: unknown): never {
@@ -33,11 +34,11 @@ function drain(): void {
   }
 }
 
-function run(spec: JobSpec, start: number, end: number, scratch: number): void {
+function run(spec: JobSpec, start: number, end: number, scratch: number, shared: number): void {
   if (spec.kind === 'wasm') {
     const kernel = WASM_KERNELS.get(spec.op);
     if (!kernel || !kernels) throw new Error(`no WebAssembly kernel for ${spec.op}`);
-    kernel.run(kernels, { ...spec, scratch }, start, end);
+    kernel.run(kernels, { ...spec, scratch, shared }, start, end);
     return;
   }
   const op = getOp(spec.op);
@@ -67,7 +68,8 @@ for (;;) {
       const units = ctl[SLOT.UNITS];
       const chunk = ctl[SLOT.CHUNK];
       const scratch = ctl[SLOT.SCRATCH];
-      for (let r = nextChunk(counter, units, chunk); r; r = nextChunk(counter, units, chunk)) run(spec, r[0], r[1], scratch);
+      const shared = ctl[SLOT.SHARED];
+      runChunks(counter, phase, units, chunk, spec.kind === 'wasm' ? spec.pre : 0, (start, end) => run(spec, start, end, scratch, shared));
     } catch (err) {
       throw new Error(`op "${spec.node}" (${spec.op}) failed on the CPU: ${(err as Error).message}`);
     }

@@ -75,6 +75,9 @@ interface WinoTiling {
   mBlocks: number;
   /** Floats per padded input row (wino_pad_cols). */
   padCols: number;
+  /** Prologue units (0: none) and the channel slices of each band's input transform (see sharedPacking). */
+  pre: number;
+  cChunks: number;
 }
 
 function winoTiling(a: Conv2dAttrs, threads: number): WinoTiling {
@@ -99,7 +102,8 @@ function winoTiling(a: Conv2dAttrs, threads: number): WinoTiling {
   const MB = roundUp(Math.ceil(coutG / mBlocks), 4);
   mBlocks = Math.ceil(coutG / MB);
   const padCols = m === 4 ? 4 * tilesX4 + 4 : roundUp(2 * tilesX4 + 8, 4);
-  return { m, xis, cinG, coutG, tilesY, tilesX, tilesX4, RB, bands, Npad: roundUp(RB * tilesX4, 8), MB, mBlocks, padCols };
+  const Npad = roundUp(RB * tilesX4, 8);
+  return { m, xis, cinG, coutG, tilesY, tilesX, tilesX4, RB, bands, Npad, MB, mBlocks, padCols, ...sharedPacking(jobs, threads, mBlocks, bands, cinG, bands * xis * cinG * Npad * 4) };
 }
 
 /** F(4x4, 3x3)'s G (6 x 3), row by row. */
@@ -183,6 +187,9 @@ interface Tiling {
   MB: number;
   mBlocks: number;
   pointwise: boolean;
+  /** Prologue units (0: none) and the channel slices each tile's packing is split into (see sharedPacking). */
+  pre: number;
+  cChunks: number;
 }
 
 /**
@@ -220,7 +227,28 @@ function tiling(a: Conv2dAttrs, threads: number): Tiling {
   const MB = roundUp(Math.ceil(coutG / mBlocks), 4);
   mBlocks = Math.ceil(coutG / MB);
   const pointwise = a.kernel[0] === 1 && a.kernel[1] === 1 && a.stride[0] === 1 && a.stride[1] === 1 && a.pads.every((p) => p === 0);
-  return { cinG, coutG, K, P, T, tiles, MB, mBlocks, pointwise };
+  return { cinG, coutG, K, P, T, tiles, MB, mBlocks, pointwise, ...sharedPacking(jobs, threads, mBlocks, tiles, cinG, K * T * tiles * 4) };
+}
+
+/** The most shared scratch a call packs its input into (sharedPacking). */
+const SHARED_MAX_BYTES = 4 << 20;
+
+/**
+ * When output channels are split into blocks, the blocks of one tile (or band) all read the same
+ * packed input, and the threads taking them would each pack it. Instead, for one sample of one
+ * group, a prologue packs every tile once into the shared scratch, each unit a slice of the input
+ * channels of one tile, before any GEMM unit starts (WasmKernel.prologueUnits): on ResNet's 7x7
+ * and 14x14 maps that packing was a tenth of each thread's time, done twice.
+ */
+function sharedPacking(jobs: number, threads: number, mBlocks: number, spatial: number, cinG: number, bytes: number): { pre: number; cChunks: number } {
+  if (threads < 2 || jobs !== 1 || mBlocks < 2 || bytes > SHARED_MAX_BYTES) return { pre: 0, cChunks: 0 };
+  const cChunks = Math.min(cinG, Math.ceil((2 * threads) / spatial));
+  return { pre: spatial * cChunks, cChunks };
+}
+
+/** Input channels [c0, c1) of slice `ch` of `chunks`. */
+function channelSlice(ch: number, chunks: number, cinG: number): [number, number] {
+  return [Math.floor((ch * cinG) / chunks), Math.floor(((ch + 1) * cinG) / chunks)];
 }
 
 /**
@@ -258,10 +286,23 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
     if (isGemv(a)) return a.n * Math.ceil(a.cout / GEMV_ROWS);
     if (isWinograd(a)) {
       const t = winoTiling(a, threads);
-      return a.n * a.groups * t.bands * t.mBlocks;
+      return t.pre + a.n * a.groups * t.bands * t.mBlocks;
     }
     const t = tiling(a, threads);
-    return a.n * a.groups * t.tiles * t.mBlocks;
+    return t.pre + a.n * a.groups * t.tiles * t.mBlocks;
+  },
+  prologueUnits({ attrs: a, threads }) {
+    if (isDepthwise(a) || isGemv(a)) return 0;
+    return isWinograd(a) ? winoTiling(a, threads).pre : tiling(a, threads).pre;
+  },
+  sharedBytes({ attrs: a, threads }) {
+    if (isDepthwise(a) || isGemv(a)) return 0;
+    if (isWinograd(a)) {
+      const t = winoTiling(a, threads);
+      return t.pre ? t.bands * t.xis * t.cinG * t.Npad * 4 : 0;
+    }
+    const t = tiling(a, threads);
+    return t.pre ? t.tiles * t.K * t.T * 4 : 0;
   },
   scratchBytes({ attrs: a, threads }) {
     if (isGemv(a)) return 0;
@@ -277,24 +318,38 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
     if (isDepthwise(args.attrs)) return depthwise(k, args, start, end);
     if (isGemv(args.attrs)) return gemv(k, args, start, end);
     if (isWinograd(args.attrs)) return winograd(k, args, start, end);
-    const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, activation } = args;
+    const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, shared, activation } = args;
     const t = tiling(a, threads);
     const [kh, kw] = a.kernel;
-    const bTile = scratch;
-    const tmp = bTile + t.K * t.T * 4;
+    const tileBytes = t.K * t.T * 4;
+    const tmp = scratch + tileBytes;
     const lanes = tmp + gemmTmpBytes(t.MB, t.T);
     const planeBytes = a.h * a.w * 4;
     const groupA = Math.ceil(t.coutG / 4) * 4 * t.K * 4;
-    let packed = -1;
-    for (let u = start; u < end; u++) {
-      const { mb, rest, block: tile, g, n } = unitOf(u, t.mBlocks, t.tiles, a.groups);
+    // Input channels [c0, c1) of one tile of positions into B panels of K rows.
+    const pack = (n: number, g: number, tile: number, c0: number, c1: number, dst: number) => {
       const p0 = tile * t.T;
       const cols = Math.min(t.T, t.P - p0);
-      // Consecutive units of the same tile (other channel blocks) reuse the packed B.
-      if (packed !== rest) {
-        const xg = x + (n * a.cin + g * t.cinG) * planeBytes;
-        if (t.pointwise) k.pack_b_rows(xg + p0 * 4, planeBytes, t.cinG, cols, bTile);
-        else k.pack_b_conv(xg, t.cinG, a.h, a.w, kh, kw, a.stride[0], a.stride[1], a.pads[0], a.pads[1], a.dilation[0], a.dilation[1], a.wo, p0, cols, bTile, lanes);
+      const xc = x + (n * a.cin + g * t.cinG + c0) * planeBytes;
+      if (t.pointwise) k.pack_b_rows(xc + p0 * 4, planeBytes, c1 - c0, cols, dst + c0 * 32, t.K);
+      else k.pack_b_conv(xc, c1 - c0, a.h, a.w, kh, kw, a.stride[0], a.stride[1], a.pads[0], a.pads[1], a.dilation[0], a.dilation[1], a.wo, p0, cols, dst + c0 * kh * kw * 32, lanes, t.K);
+    };
+    let packed = -1;
+    for (let u = start; u < end; u++) {
+      if (u < t.pre) {
+        const [c0, c1] = channelSlice(u % t.cChunks, t.cChunks, t.cinG);
+        const tile = Math.floor(u / t.cChunks);
+        pack(0, 0, tile, c0, c1, shared + tile * tileBytes);
+        continue;
+      }
+      const { mb, rest, block: tile, g, n } = unitOf(u - t.pre, t.mBlocks, t.tiles, a.groups);
+      const p0 = tile * t.T;
+      const cols = Math.min(t.T, t.P - p0);
+      let bTile = scratch;
+      if (t.pre) bTile = shared + tile * tileBytes;
+      else if (packed !== rest) {
+        // Consecutive units of the same tile (other channel blocks) reuse the packed B.
+        pack(n, g, tile, 0, t.cinG, bTile);
         packed = rest;
       }
       const m0 = mb * t.MB;
@@ -336,15 +391,16 @@ function depthwise(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, scrat
   }
 }
 
-function winograd(k: KernelExports, { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, activation }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+function winograd(k: KernelExports, args: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+  const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, activation } = args;
   const t = winoTiling(a, threads);
   const [pt, pl] = a.pads;
   const plane = a.h * a.w * 4;
   const P = a.ho * a.wo;
   const pad = scratch;
-  const bSets = pad + (t.m * t.RB + 2) * t.padCols * 4;
+  const ownSets = pad + (t.m * t.RB + 2) * t.padCols * 4;
   const xiStride = t.cinG * t.Npad * 4;
-  const mBufs = bSets + t.xis * xiStride;
+  const mBufs = ownSets + t.xis * xiStride;
   const mStride = t.MB * t.Npad * 4;
   const tmp = mBufs + t.xis * mStride;
   const work = tmp + gemmTmpBytes(t.MB, t.Npad);
@@ -352,19 +408,34 @@ function winograd(k: KernelExports, { attrs: a, threads, x: [x], w: [wp, bias], 
   const rowsA = roundUp(t.coutG, 4);
   const xiA = rowsA * t.cinG * 4;
   const groupA = t.xis * xiA;
+  // Input channels [c0, c1) of one band, transformed into its B panel sets at `dst`.
+  const transform = (n: number, g: number, band: number, c0: number, c1: number, dst: number) => {
+    const ty0 = band * t.RB;
+    const rb = Math.min(t.RB, t.tilesY - ty0);
+    const xg = x + (n * a.cin + g * t.cinG) * plane;
+    for (let c = c0; c < c1; c++) {
+      if (t.m === 4) k.wino4_input(xg + c * plane, a.h, a.w, pt, pl, ty0, rb, t.tilesX4, t.padCols, pad, c, t.cinG, xiStride, dst, work);
+      else k.wino_input(xg + c * plane, a.h, a.w, pt, pl, ty0, rb, t.tilesX4, t.padCols, pad, c, t.cinG, xiStride, dst);
+    }
+  };
+  const bandBytes = t.xis * xiStride;
   let transformed = -1;
   for (let u = start; u < end; u++) {
-    const { mb, rest, block: band, g, n } = unitOf(u, t.mBlocks, t.bands, a.groups);
+    if (u < t.pre) {
+      const [c0, c1] = channelSlice(u % t.cChunks, t.cChunks, t.cinG);
+      const band = Math.floor(u / t.cChunks);
+      transform(0, 0, band, c0, c1, args.shared + band * bandBytes);
+      continue;
+    }
+    const { mb, rest, block: band, g, n } = unitOf(u - t.pre, t.mBlocks, t.bands, a.groups);
     const ty0 = band * t.RB;
     const rb = Math.min(t.RB, t.tilesY - ty0);
     const N = rb * t.tilesX4;
-    // Consecutive units of one band (other channel blocks) share its input transform.
-    if (transformed !== rest) {
-      const xg = x + (n * a.cin + g * t.cinG) * plane;
-      for (let c = 0; c < t.cinG; c++) {
-        if (t.m === 4) k.wino4_input(xg + c * plane, a.h, a.w, pt, pl, ty0, rb, t.tilesX4, t.padCols, pad, c, t.cinG, xiStride, bSets, work);
-        else k.wino_input(xg + c * plane, a.h, a.w, pt, pl, ty0, rb, t.tilesX4, t.padCols, pad, c, t.cinG, xiStride, bSets);
-      }
+    let bSets = ownSets;
+    if (t.pre) bSets = args.shared + band * bandBytes;
+    else if (transformed !== rest) {
+      // Consecutive units of one band (other channel blocks) share its input transform.
+      transform(n, g, band, 0, t.cinG, bSets);
       transformed = rest;
     }
     const m0 = mb * t.MB;

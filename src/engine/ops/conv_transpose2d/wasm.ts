@@ -73,7 +73,7 @@ export const convTranspose2dWasm: WasmKernel<ConvTranspose2dAttrs> = {
       for (let iy = 0; iy < a.h; iy += t.R) {
         const iyE = Math.min(a.h, iy + t.R);
         const cols = (iyE - iy) * a.w;
-        k.pack_b_rows(xg + iy * a.w * 4, HW * 4, t.cinG, cols, bTile);
+        k.pack_b_rows(xg + iy * a.w * 4, HW * 4, t.cinG, cols, bTile, t.cinG);
         k.gemm(nb * t.taps, cols, t.cinG, aG, roundUp(t.coutG * t.taps, 4), ob0 * t.taps, bTile, col, t.T * 4, 0, tmp);
         k.col2im_add(col, t.T * 4, nb, kh, kw, a.stride[0], a.stride[1], a.pads[0], a.pads[1], a.dilation[0], a.dilation[1], a.w, a.ho, a.wo, iy, iyE, out);
       }

@@ -22,12 +22,12 @@ export interface KernelExports {
   gemm_tmp_bytes(M: number, N: number): number;
   gemm_kc(): number;
   pack_a(src: number, lda: number, M: number, K: number, dst: number): void;
-  pack_b_rows(src: number, ldb: number, K: number, cols: number, dst: number): void;
+  pack_b_rows(src: number, ldb: number, K: number, cols: number, dst: number, panelK: number): void;
   pack_b_transposed(src: number, K: number, N: number, dst: number): void;
   pack_b_conv(
     x: number, cinG: number, h: number, w: number,
     kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number,
-    wo: number, p0: number, cols: number, dst: number, lanes: number,
+    wo: number, p0: number, cols: number, dst: number, lanes: number, panelK: number,
   ): void;
   col2im_add(
     col: number, ldcol: number, nb: number,

@@ -26,6 +26,8 @@ export interface WasmKernelArgs<A> extends WasmPlanArgs<A> {
   y: number;
   /** This thread's scratch: at least `scratchBytes()` bytes, contents undefined. */
   scratch: number;
+  /** The call's shared scratch, the same block on every thread: at least `sharedBytes()` bytes. */
+  shared: number;
   seed: number;
   /** An activation (one of the kernel's `activations`) to apply to the output it writes. */
   activation?: FusableActivation;
@@ -44,6 +46,13 @@ export interface WasmKernel<A> {
   activations?: readonly FusableActivation[];
   /** Scratch bytes one thread needs for any range of units. */
   scratchBytes?(args: WasmPlanArgs<A>): number;
+  /**
+   * Units that must all finish before any later unit starts: a prologue that fills the shared
+   * scratch (an input packed once for every thread, not once per thread). Default 0.
+   */
+  prologueUnits?(args: WasmPlanArgs<A>): number;
+  /** Bytes of scratch every thread of one call shares (what the prologue writes). */
+  sharedBytes?(args: WasmPlanArgs<A>): number;
   run(k: KernelExports, args: WasmKernelArgs<A>, start: number, end: number): void;
 }
 

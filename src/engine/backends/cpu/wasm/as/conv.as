@@ -1,8 +1,8 @@
 // AssemblyScript (compiled by ../module.ts).
 //
 // im2col straight into the B panels of gemm.as: for a tile of output positions [p0, p0 + cols)
-// of one (sample, group), panel q holds positions p0 + 8q .. p0 + 8q + 7 as K = cinG * kh * kw
-// rows of 8 floats, row k = (c * kh + i) * kw + j reading input (c, oy * sh - pt + i * dh,
+// of one (sample, group), panel q (panelK rows apart) holds positions p0 + 8q .. p0 + 8q + 7 as
+// K = cinG * kh * kw rows of 8 floats, row k = (c * kh + i) * kw + j reading input (c, oy * sh - pt + i * dh,
 // ox * sw - pl + j * dw), zero outside the input.
 //
 // When the 8 positions of a panel lie in one output row (the common case) and the column stride
@@ -25,16 +25,16 @@ export function pack_b_conv(
   wo: i32, p0: i32, cols: i32,
   dst: usize,
   lanes: usize, // 64 bytes of scratch for the slow path
+  panelK: i32, // rows per panel of dst: K, or more when this call packs a slice of the channels
 ): void {
   const plane = <usize>(h * w) << 2;
-  const K = cinG * kh * kw;
   const wv = i32x4.splat(w);
   for (let q = 0; q < cols; q += 8) {
     const n = min<i32>(8, cols - q);
     const p = p0 + q;
     const oy = p / wo;
     const ox = p - oy * wo;
-    let d = dst + <usize>(q >> 3) * (<usize>K << 5);
+    let d = dst + <usize>(q >> 3) * (<usize>panelK << 5);
     if (n == 8 && ox + 7 < wo && (sw == 1 || sw == 2)) {
       const iyBase = oy * sh - pt;
       const ixBase = ox * sw - pl;

@@ -272,12 +272,14 @@ export function gemm_kc(): i32 {
 }
 
 // Packs columns [0, cols) of K rows (row stride ldb bytes, starting at src) as B panels of 8:
-// [ceil(cols/8)][K][8], zero columns past cols. A 1x1 convolution's input plane, a transposed
-// convolution's input rows.
-export function pack_b_rows(src: usize, ldb: usize, K: i32, cols: i32, dst: usize): void {
+// [ceil(cols/8)][panelK][8], the first K rows of each, zero columns past cols. A 1x1
+// convolution's input plane (or a slice of its channels), a transposed convolution's input rows.
+export function pack_b_rows(src: usize, ldb: usize, K: i32, cols: i32, dst0: usize, panelK: i32): void {
+  let dst = dst0;
   for (let q = 0; q < cols; q += 8) {
     const n = min<i32>(8, cols - q);
     let s = src + (<usize>q << 2);
+    dst = dst0 + <usize>(q >> 3) * (<usize>panelK << 5);
     if (n == 8) {
       for (let k = 0; k < K; k++) {
         v128.store(dst, v128.load(s));
