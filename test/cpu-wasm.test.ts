@@ -15,6 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arena } from '../src/engine/backends/cpu/arena.ts';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
+import { runChunks } from '../src/engine/backends/cpu/pool.ts';
 import { runNodeInline } from '../src/engine/backends/cpu/reference.ts';
 import { instantiateKernels, loadKernelModule } from '../src/engine/backends/cpu/wasm/module.ts';
 import { GEMM_KC, gemmTmpBytes, windowScratchBytes } from '../src/engine/backends/cpu/wasm/types.ts';
@@ -260,5 +261,34 @@ describe('Arena', () => {
   it('refuses more than a 32-bit memory holds, naming the limit', () => {
     const arena = new Arena();
     expect(() => arena.alloc(5 * 1024 ** 3)).toThrow('at most 4 GiB');
+  });
+});
+
+describe('runChunks (the thread loop of every job)', () => {
+  const counters = () => ({ counter: new Int32Array(new SharedArrayBuffer(4)), phase: new Int32Array(new SharedArrayBuffer(4)) });
+
+  it('never hands a range that straddles the prologue, and counts the prologue units done', () => {
+    const { counter, phase } = counters();
+    const ranges: [number, number][] = [];
+    runChunks(counter, phase, 10, 3, 4, (s, e) => ranges.push([s, e]));
+    expect(ranges).toEqual([[0, 3], [3, 4], [4, 6], [6, 9], [9, 10]]);
+    expect(phase[0]).toBe(4);
+  });
+
+  it('counts a prologue unit that throws, so no other thread waits for it forever', () => {
+    const { counter, phase } = counters();
+    expect(() => runChunks(counter, phase, 8, 2, 4, (s) => {
+      if (s === 2) throw new Error('boom');
+    })).toThrow('boom');
+    expect(phase[0]).toBe(4);
+  });
+
+  it('is every unit, in order, without a prologue', () => {
+    const { counter, phase } = counters();
+    const seen: number[] = [];
+    runChunks(counter, phase, 7, 2, 0, (s, e) => {
+      for (let u = s; u < e; u++) seen.push(u);
+    });
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 });
