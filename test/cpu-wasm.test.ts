@@ -162,7 +162,10 @@ describe('CPU backend with WebAssembly kernels', () => {
   });
 
   it('runs whole presets as the TypeScript kernels do, forward after forward', async () => {
-    for (const id of ['shufflenet_v1_g3', 'mobilenet_v1']) {
+    // resnet50: its residual adds run in the epilogues of the last 1x1 of each block, or of the
+    // downsample convolution where there is one. (se_resnet50's output, with these random weights,
+    // moves by 4e-4 of its scale under any change of rounding, fused or not: not a useful check.)
+    for (const id of ['shufflenet_v1_g3', 'mobilenet_v1', 'resnet50']) {
       const plan = buildPlan(getPreset(id)!.build(), { batch: 1 });
       const weights = makeWeights(plan);
       const input = makeInput(plan.seed, plan.inputShape);

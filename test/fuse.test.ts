@@ -12,6 +12,7 @@ import type { ModelSpec } from '../src/shared/spec.ts';
 import { WEBGPU_TESTS, openTestBackend } from './helpers/webgpu.ts';
 
 const ANY_ACTIVATION: FusionRules = { fusesActivation: () => true };
+const RESIDUALS: FusionRules = { fusesActivation: () => true, fusesResidual: (head) => head.op === 'conv2d' || head.op === 'mul' };
 const NO_ACTIVATION: FusionRules = { fusesActivation: () => false };
 
 function spec(layers: unknown[], shape = [1, 8, 12, 12]): ModelSpec {
@@ -55,6 +56,38 @@ describe('planSteps', () => {
     expect(steps[0]).toMatchObject({ output: 'r1', inputs: [INPUT], indices: [0, 1, 2] });
     expect(steps[0].batchNorm?.id).toBe('b1');
     expect(steps[0].activation?.id).toBe('r1');
+  });
+
+  it('fuses a residual add into the step whose output it reads, only when its other input is computed before that step', () => {
+    const plan = buildPlan(
+      spec([
+        // SE's tail: scale a branch by a gate, add the shortcut, relu.
+        { id: 'branch', op: 'conv2d', params: { out_channels: 8, kernel: 1 } },
+        { id: 'gap', op: 'global_avg_pool' },
+        { id: 'gate', op: 'sigmoid' },
+        { id: 'scaled', op: 'mul', inputs: ['branch', 'gate'] },
+        { id: 'sum', op: 'add', inputs: ['scaled', 'input'] },
+        { id: 'r1', op: 'relu' },
+        // A downsample computed after the branch: the add fuses into it, not into c3.
+        { id: 'c3', op: 'conv2d', params: { out_channels: 8, kernel: 1, bias: false } },
+        { id: 'b3', op: 'batch_norm' },
+        { id: 'down', op: 'conv2d', params: { out_channels: 8, kernel: 1 }, inputs: ['r1'] },
+        { id: 'sum2', op: 'add', inputs: ['b3', 'down'] },
+        { id: 'r2', op: 'relu' },
+        // A broadcasting add never fuses.
+        { id: 'c4', op: 'conv2d', params: { out_channels: 8, kernel: 1 } },
+        { id: 'sum3', op: 'add', inputs: ['c4', 'gate'] },
+      ]),
+    );
+    const { steps, fusedInto } = planSteps(plan, RESIDUALS);
+    // (These rules fuse any activation, the sigmoid into the pool too.)
+    expect(steps.map((s) => s.nodes.map((n) => n.id))).toEqual([['branch'], ['gap', 'gate'], ['scaled', 'sum', 'r1'], ['c3', 'b3'], ['down', 'sum2', 'r2'], ['c4'], ['sum3']]);
+    expect(steps[2]).toMatchObject({ inputs: ['branch', 'gate', INPUT], residualInput: INPUT, output: 'r1' });
+    expect(steps[4]).toMatchObject({ inputs: ['r1', 'b3'], residualInput: 'b3', output: 'r2' });
+    expect(fusedInto.get('sum')).toBe('scaled');
+    expect(fusedInto.get('sum2')).toBe('down');
+    // Without the rule, adds stay steps of their own.
+    expect(planSteps(plan, ANY_ACTIVATION).steps.some((s) => s.residual)).toBe(false);
   });
 
   it('folds without fusing the activation when the backend cannot, and never fuses the model output', () => {
@@ -176,7 +209,7 @@ describe('backends run fused steps', () => {
     }
   });
 
-  it('wasm: a relu after a residual add runs in the add', async () => {
+  it('wasm: a residual add, and the relu after it, run in the conv that computes the later input', async () => {
     const backend = await CpuBackend.create({ threads: 2, kernels: 'wasm', minParallelWork: 0 });
     backends.push(backend);
     const plan = buildPlan(
@@ -193,7 +226,38 @@ describe('backends run fused steps', () => {
       const out = await model.forward(input);
       expect(maxRelError(out, unfusedForward(plan, input))).toBeLessThan(1e-5);
       expect(out.some((v) => v === 0) && out.every((v) => v >= 0)).toBe(true);
-      expect(Object.fromEntries(model.fusedInto ?? [])).toEqual({ out: 'sum' });
+      expect(Object.fromEntries(model.fusedInto ?? [])).toEqual({ sum: 'b', out: 'b' });
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it("wasm: SE's residual add and relu run in its mul", async () => {
+    const backend = await CpuBackend.create({ threads: 2, kernels: 'wasm', minParallelWork: 0 });
+    backends.push(backend);
+    const plan = buildPlan(
+      spec(
+        [
+          { id: 'branch', op: 'conv2d', params: { out_channels: 16, kernel: 3, padding: 1 } },
+          { id: 'gap', op: 'global_avg_pool' },
+          { id: 'fc', op: 'conv2d', params: { out_channels: 16, kernel: 1 } },
+          { id: 'gate', op: 'sigmoid' },
+          { id: 'scaled', op: 'mul', inputs: ['branch', 'gate'] },
+          { id: 'sum', op: 'add', inputs: ['scaled', 'input'] },
+          { id: 'out', op: 'relu' },
+        ],
+        [1, 16, 20, 20],
+      ),
+    );
+    const input = makeInput(plan.seed, plan.inputShape);
+    const model = await backend.prepare(plan, makeWeights(plan));
+    try {
+      const timed = new Map<string, number>();
+      const out = await model.forward(input, { onNode: (_i, node, ms) => timed.set(node.id, ms) });
+      expect(maxRelError(out, unfusedForward(plan, input))).toBeLessThan(1e-5);
+      expect(out.some((v) => v === 0) && out.every((v) => v >= 0)).toBe(true);
+      expect(Object.fromEntries(model.fusedInto ?? [])).toEqual({ sum: 'scaled', out: 'scaled' });
+      expect(timed.get('sum')).toBe(0);
     } finally {
       await model.dispose();
     }

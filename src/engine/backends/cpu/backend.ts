@@ -115,9 +115,13 @@ export class CpuBackend implements Backend {
     return { node, wasm, weights: arrays.map((a) => this.place(a, owned)), ...(activation ? { activation: activation.op as FusableActivation } : {}) };
   }
 
-  /** Batch norms fold into every conv2d and linear; relu and relu6 fuse into WebAssembly kernels that apply them. */
+  /**
+   * Batch norms fold into every conv2d and linear; residual adds, then relu and relu6, fuse into
+   * WebAssembly kernels that apply them.
+   */
   private readonly fusion: FusionRules = {
     fusesActivation: (head, activation) => !!this.wasmKernelFor(head)?.activations?.includes(activation.op as FusableActivation),
+    fusesResidual: (head) => !!this.wasmKernelFor(head)?.fusesResidual,
   };
 
   /** Makes every thread's scratch block at least `bytes` long; only between ops. */
@@ -151,7 +155,7 @@ export class CpuBackend implements Backend {
    * Binds a node to its tensors: decides once whether it splits across threads and how, and
    * registers its job with the workers, so that each run only flips a few shared-memory words.
    */
-  private bind(exec: NodeExec, inputs: Placed[], out: Placed, modelSeed: number): BoundOp {
+  private bind(exec: NodeExec, inputs: Placed[], out: Placed, modelSeed: number, residual?: Placed): BoundOp {
     const { node } = exec;
     const seed = nodeSeed(modelSeed, node.id);
     const big = this.pool !== null && Math.max(node.counts.flops, numel(node.outShape)) >= this.minParallelWork;
@@ -166,7 +170,17 @@ export class CpuBackend implements Backend {
       const planArgs = { attrs: node.attrs, inShapes: node.inShapes, outShape: node.outShape, threads };
       units = Math.max(1, kernel.units(planArgs));
       pre = kernel.prologueUnits?.(planArgs) ?? 0;
-      const wasmSpec = { ...base, kind: 'wasm' as const, x: inputs.map((p) => p.off), w: exec.weights.map((p) => p.off), y: out.off, threads, pre, ...(exec.activation ? { activation: exec.activation } : {}) };
+      const wasmSpec = {
+        ...base,
+        kind: 'wasm' as const,
+        x: inputs.map((p) => p.off),
+        w: exec.weights.map((p) => p.off),
+        y: out.off,
+        threads,
+        pre,
+        ...(exec.activation ? { activation: exec.activation } : {}),
+        ...(residual ? { residual: residual.off } : {}),
+      };
       compute = (start, end) => kernel.run(this.exports!, { ...wasmSpec, scratch: this.scratch[0]?.off ?? 0, shared: this.shared.off }, start, end);
       spec = wasmSpec;
     } else {
@@ -251,7 +265,11 @@ export class CpuBackend implements Backend {
       const tensors = this.placeTensors(plan, steps, owned);
       this.ensureScratch(Math.max(0, ...execs.map((e) => this.scratchNeed(e))));
       this.ensureShared(Math.max(0, ...execs.map((e) => this.sharedNeed(e))));
-      const ops = execs.map((e, i) => this.bind(e, steps[i].inputs.map((ref) => tensors.get(ref)!), tensors.get(steps[i].output)!, plan.seed));
+      const ops = execs.map((e, i) => {
+        const { head, residualInput, output } = steps[i];
+        const residual = residualInput === undefined ? undefined : tensors.get(residualInput)!;
+        return this.bind(e, head.inputs.map((ref) => tensors.get(ref)!), tensors.get(output)!, plan.seed, residual);
+      });
       let disposed = false;
       return {
         fusedInto: planned.fusedInto,

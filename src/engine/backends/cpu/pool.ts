@@ -38,6 +38,8 @@ export type JobSpec =
       activation?: FusableActivation;
       /** Units [0, pre) all finish before any unit from `pre` on starts (WasmKernel.prologueUnits). */
       pre: number;
+      /** A tensor added to the output before the activation (WasmKernelArgs.residual). */
+      residual?: number;
     };
 
 /** What every worker starts with. */

@@ -1,4 +1,4 @@
-import { activateRows, type WasmKernel } from '../../backends/cpu/wasm/types.ts';
+import { epilogue, type WasmKernel } from '../../backends/cpu/wasm/types.ts';
 import { forEachRun, type BinaryAttrs } from './binary.ts';
 
 /** Output elements per unit, as the TypeScript kernel. */
@@ -8,14 +8,17 @@ const CHUNK = 65536;
  * add and mul (eltwise.as): equal shapes in one pass; broadcasting as the TypeScript kernel walks
  * it, in runs of `inner` elements where one input is contiguous and the other one value (the SE
  * scale: a plane times its gate). Runs shorter than 8 elements are left to the TypeScript kernel:
- * a call per run would cost more than the arithmetic. A relu / relu6 after it (ResNet's residual
- * add) runs on each chunk just written.
+ * a call per run would cost more than the arithmetic. A residual add after it (SE's scale, then
+ * the shortcut) and a relu / relu6 after that (ResNet's residual add) run on each chunk just
+ * written.
  */
 export const binaryWasm: WasmKernel<BinaryAttrs> = {
   accepts: ({ attrs }) => attrs.same || (attrs.inner >= 8 && attrs.aStep + attrs.bStep === 1),
   activations: ['relu', 'relu6'],
+  fusesResidual: true,
   units: ({ attrs }) => Math.ceil(attrs.total / CHUNK),
-  run(k, { attrs: t, x: [a, b], y, activation }, start, end) {
+  run(k, args, start, end) {
+    const { attrs: t, x: [a, b], y } = args;
     const op = t.kind === 'mul' ? 1 : 0;
     const lo = start * CHUNK;
     const hi = Math.min(end * CHUNK, t.total);
@@ -28,6 +31,6 @@ export const binaryWasm: WasmKernel<BinaryAttrs> = {
         else k.binary_scalar(op, b + bo * 4, a + ao * 4, y + o * 4, len);
       });
     }
-    activateRows(k, activation, y + lo * 4, 1, hi - lo, (hi - lo) * 4);
+    epilogue(k, args, y + lo * 4, 1, hi - lo, (hi - lo) * 4);
   },
 };

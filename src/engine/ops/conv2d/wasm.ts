@@ -1,5 +1,5 @@
 import type { KernelExports } from '../../backends/cpu/wasm/module.ts';
-import { activateRows, gemmTmpBytes, packRows, roundUp, windowScratchBytes, type WasmKernel, type WasmKernelArgs, type WasmPlanArgs } from '../../backends/cpu/wasm/types.ts';
+import { epilogue, gemmTmpBytes, packRows, roundUp, windowScratchBytes, type WasmKernel, type WasmKernelArgs, type WasmPlanArgs } from '../../backends/cpu/wasm/types.ts';
 import type { Conv2dAttrs } from './index.ts';
 
 /** Bytes of the packed B tile: K x T floats, about L2-sized so it stays put while A streams past. */
@@ -281,6 +281,7 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
     return [packRows(w, a.groups, t.coutG, t.K), ...(b ? [b] : [])];
   },
   activations: ['relu', 'relu6'],
+  fusesResidual: true,
   units({ attrs: a, threads }: WasmPlanArgs<Conv2dAttrs>) {
     if (isDepthwise(a)) return a.n * a.cout;
     if (isGemv(a)) return a.n * Math.ceil(a.cout / GEMV_ROWS);
@@ -318,7 +319,7 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
     if (isDepthwise(args.attrs)) return depthwise(k, args, start, end);
     if (isGemv(args.attrs)) return gemv(k, args, start, end);
     if (isWinograd(args.attrs)) return winograd(k, args, start, end);
-    const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, shared, activation } = args;
+    const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, shared } = args;
     const t = tiling(a, threads);
     const [kh, kw] = a.kernel;
     const tileBytes = t.K * t.T * 4;
@@ -356,12 +357,13 @@ export const conv2dWasm: WasmKernel<Conv2dAttrs> = {
       const M = Math.min(t.MB, t.coutG - m0);
       const c = y + ((n * a.cout + g * t.coutG + m0) * t.P + p0) * 4;
       k.gemm(M, cols, t.K, wp + g * groupA, roundUp(t.coutG, 4), m0, bTile, c, t.P * 4, bias === undefined ? 0 : bias + (g * t.coutG + m0) * 4, tmp);
-      activateRows(k, activation, c, M, cols, t.P * 4);
+      epilogue(k, args, c, M, cols, t.P * 4);
     }
   },
 };
 
-function gemv(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, activation }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+function gemv(k: KernelExports, args: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+  const { attrs: a, x: [x], w: [wt, bias], y } = args;
   const blocks = Math.ceil(a.cout / GEMV_ROWS);
   for (let u = start; u < end; u++) {
     const n = Math.floor(u / blocks);
@@ -369,11 +371,12 @@ function gemv(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, activation
     const f1 = Math.min(a.cout, f0 + GEMV_ROWS);
     const out = y + n * a.cout * 4;
     k.gemv(x + n * a.cin * 4, a.cin, wt, f0, f1, bias === undefined ? 0 : bias, out);
-    activateRows(k, activation, out + f0 * 4, 1, f1 - f0, (f1 - f0) * 4);
+    epilogue(k, args, out + f0 * 4, 1, f1 - f0, (f1 - f0) * 4);
   }
 }
 
-function depthwise(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, scratch, activation }: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+function depthwise(k: KernelExports, args: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
+  const { attrs: a, x: [x], w: [wt, bias], y, scratch } = args;
   const [kh, kw] = a.kernel;
   const [pt, pl, pb, pr] = a.pads;
   const mult = a.cout / a.groups;
@@ -387,12 +390,12 @@ function depthwise(k: KernelExports, { attrs: a, x: [x], w: [wt, bias], y, scrat
       x + (n * a.cin + ci) * plane, a.h, a.w, kh, kw, a.stride[0], a.stride[1], pt, pl, pb, pr, a.dilation[0], a.dilation[1],
       a.ho, a.wo, wt + co * kh * kw * 4, bias === undefined ? 0 : bias + co * 4, y + u * P, scratch,
     );
-    activateRows(k, activation, y + u * P, 1, a.ho * a.wo, P);
+    epilogue(k, args, y + u * P, 1, a.ho * a.wo, P);
   }
 }
 
 function winograd(k: KernelExports, args: WasmKernelArgs<Conv2dAttrs>, start: number, end: number): void {
-  const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch, activation } = args;
+  const { attrs: a, threads, x: [x], w: [wp, bias], y, scratch } = args;
   const t = winoTiling(a, threads);
   const [pt, pl] = a.pads;
   const plane = a.h * a.w * 4;
@@ -449,6 +452,6 @@ function winograd(k: KernelExports, args: WasmKernelArgs<Conv2dAttrs>, start: nu
     // The band's output rows, in each of its M channels.
     const y0 = t.m * ty0;
     const y1 = Math.min(a.ho, t.m * (ty0 + rb));
-    activateRows(k, activation, out + y0 * a.wo * 4, M, (y1 - y0) * a.wo, P * 4);
+    epilogue(k, args, out + y0 * a.wo * 4, M, (y1 - y0) * a.wo, P * 4);
   }
 }

@@ -31,6 +31,8 @@ export interface WasmKernelArgs<A> extends WasmPlanArgs<A> {
   seed: number;
   /** An activation (one of the kernel's `activations`) to apply to the output it writes. */
   activation?: FusableActivation;
+  /** Byte offset of a tensor shaped as the output, to add to it before the activation (`fusesResidual`). */
+  residual?: number;
 }
 
 /** The activations eltwise.as has, which a kernel may apply to the output it just wrote (see activateRows). */
@@ -44,6 +46,8 @@ export interface WasmKernel<A> {
   units(args: WasmPlanArgs<A>): number;
   /** Activations `run` applies in its epilogue when `activation` is given: a following relu fuses into the op. */
   activations?: readonly FusableActivation[];
+  /** Whether `run` adds `residual` in its epilogue (see `epilogue`): a following residual add fuses into the op. */
+  fusesResidual?: boolean;
   /** Scratch bytes one thread needs for any range of units. */
   scratchBytes?(args: WasmPlanArgs<A>): number;
   /**
@@ -89,6 +93,20 @@ export function activateRows(k: KernelExports, activation: FusableActivation | u
   const f = activation === 'relu' ? k.relu : k.relu6;
   if (cols * 4 === stride) return f(ptr, ptr, rows * cols);
   for (let r = 0; r < rows; r++) f(ptr + r * stride, ptr + r * stride, cols);
+}
+
+/**
+ * A kernel's epilogue on `rows` rows of `cols` floats, `stride` bytes apart, from byte `ptr` of
+ * its output: the residual (at the same offset in its tensor) added, then the activation, both
+ * while the rows are still in cache.
+ */
+export function epilogue(k: KernelExports, args: Pick<WasmKernelArgs<unknown>, 'y' | 'residual' | 'activation'>, ptr: number, rows: number, cols: number, stride: number): void {
+  if (args.residual !== undefined && rows > 0 && cols > 0) {
+    const r = args.residual + (ptr - args.y);
+    if (cols * 4 === stride) k.binary_same(0, ptr, r, ptr, rows * cols);
+    else for (let i = 0; i < rows; i++) k.binary_same(0, ptr + i * stride, r + i * stride, ptr + i * stride, cols);
+  }
+  activateRows(k, args.activation, ptr, rows, cols, stride);
 }
 
 export const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
