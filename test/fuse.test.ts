@@ -232,36 +232,41 @@ describe('backends run fused steps', () => {
     }
   });
 
-  it("wasm: SE's residual add and relu run in its mul", async () => {
-    const backend = await CpuBackend.create({ threads: 2, kernels: 'wasm', minParallelWork: 0 });
-    backends.push(backend);
-    const plan = buildPlan(
-      spec(
-        [
-          { id: 'branch', op: 'conv2d', params: { out_channels: 16, kernel: 3, padding: 1 } },
-          { id: 'gap', op: 'global_avg_pool' },
-          { id: 'fc', op: 'conv2d', params: { out_channels: 16, kernel: 1 } },
-          { id: 'gate', op: 'sigmoid' },
-          { id: 'scaled', op: 'mul', inputs: ['branch', 'gate'] },
-          { id: 'sum', op: 'add', inputs: ['scaled', 'input'] },
-          { id: 'out', op: 'relu' },
-        ],
-        [1, 16, 20, 20],
-      ),
-    );
-    const input = makeInput(plan.seed, plan.inputShape);
-    const model = await backend.prepare(plan, makeWeights(plan));
-    try {
-      const timed = new Map<string, number>();
-      const out = await model.forward(input, { onNode: (_i, node, ms) => timed.set(node.id, ms) });
-      expect(maxRelError(out, unfusedForward(plan, input))).toBeLessThan(1e-5);
-      expect(out.some((v) => v === 0) && out.every((v) => v >= 0)).toBe(true);
-      expect(Object.fromEntries(model.fusedInto ?? [])).toEqual({ sum: 'scaled', out: 'scaled' });
-      expect(timed.get('sum')).toBe(0);
-    } finally {
-      await model.dispose();
-    }
-  });
+  for (const tail of ['relu', 'relu6', 'none'] as const) {
+    it(`wasm: SE's residual add${tail === 'none' ? '' : ` and ${tail}`} run in its mul`, async () => {
+      const backend = await CpuBackend.create({ threads: 2, kernels: 'wasm', minParallelWork: 0 });
+      backends.push(backend);
+      const plan = buildPlan(
+        spec(
+          [
+            { id: 'branch', op: 'conv2d', params: { out_channels: 16, kernel: 3, padding: 1 } },
+            { id: 'gap', op: 'global_avg_pool' },
+            { id: 'fc', op: 'conv2d', params: { out_channels: 16, kernel: 1 } },
+            { id: 'gate', op: 'sigmoid' },
+            { id: 'scaled', op: 'mul', inputs: ['branch', 'gate'] },
+            // Inputs scaled up so that relu6 clips.
+            { id: 'sum', op: 'add', inputs: ['scaled', 'input'] },
+            // The model's output never fuses: without an activation, something must follow.
+            tail === 'none' ? { id: 'out', op: 'conv2d', params: { out_channels: 4, kernel: 1 } } : { id: 'out', op: tail },
+          ],
+          [1, 16, 20, 20],
+        ),
+      );
+      const input = makeInput(plan.seed, plan.inputShape).map((v) => 8 * v);
+      const model = await backend.prepare(plan, makeWeights(plan));
+      try {
+        const timed = new Map<string, number>();
+        const out = await model.forward(input, { onNode: (_i, node, ms) => timed.set(node.id, ms) });
+        expect(maxRelError(out, unfusedForward(plan, input))).toBeLessThan(1e-5);
+        if (tail !== 'none') expect(out.some((v) => v === 0) && out.every((v) => v >= 0)).toBe(true);
+        if (tail === 'relu6') expect(out.some((v) => v === 6) && out.every((v) => v <= 6)).toBe(true);
+        expect(Object.fromEntries(model.fusedInto ?? [])).toEqual(tail === 'none' ? { sum: 'scaled' } : { sum: 'scaled', out: 'scaled' });
+        expect(timed.get('sum')).toBe(0);
+      } finally {
+        await model.dispose();
+      }
+    });
+  }
 
   for (const [label, threads, kernels] of [
     ['wasm, 2 threads', 2, 'wasm'],

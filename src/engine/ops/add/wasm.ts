@@ -24,6 +24,15 @@ export const binaryWasm: WasmKernel<BinaryAttrs> = {
     const hi = Math.min(end * CHUNK, t.total);
     if (t.same) {
       k.binary_same(op, a + lo * 4, b + lo * 4, y + lo * 4, hi - lo);
+    } else if (op === 1 && args.residual !== undefined) {
+      // SE: the scale, the residual add and the activation in one pass.
+      const r = args.residual;
+      const act = args.activation === 'relu' ? 1 : args.activation === 'relu6' ? 2 : 0;
+      forEachRun(t, lo, hi, (o, ao, bo, len) => {
+        if (t.aStep === 1) k.scale_add(a + ao * 4, b + bo * 4, r + o * 4, y + o * 4, len, act);
+        else k.scale_add(b + bo * 4, a + ao * 4, r + o * 4, y + o * 4, len, act);
+      });
+      return;
     } else {
       forEachRun(t, lo, hi, (o, ao, bo, len) => {
         // add and mul commute, so the contiguous input always goes first.

@@ -99,3 +99,29 @@ export function bn_planes(x: usize, y: usize, p0: i32, p1: i32, c: i32, spatial:
     }
   }
 }
+
+// y = act(a * s + r) over n floats, s one float: SE's scale, the residual add and the relu after
+// it (ops/add/wasm.ts, a mul with a fused residual) in one pass. act 0: none, 1: relu, 2: relu6,
+// each as relu() and relu6() above compute it (NaN included). Rounds as the separate ops do: the
+// product, then the sum.
+export function scale_add(a: usize, s: usize, r: usize, y: usize, n: i32, act: i32): void {
+  const v = load<f32>(s);
+  const sv = f32x4.splat(v);
+  const z = f32x4.splat(0);
+  const six = f32x4.splat(6);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    let t = f32x4.add(f32x4.mul(v128.load(a + o), sv), v128.load(r + o));
+    if (act == 1) t = f32x4.pmax(z, t);
+    else if (act == 2) t = f32x4.min(f32x4.max(t, z), six);
+    v128.store(y + o, t);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    let t = load<f32>(a + o) * v + load<f32>(r + o);
+    if (act == 1) t = t > 0 ? t : 0;
+    else if (act == 2) t = min<f32>(max<f32>(t, 0), 6);
+    store<f32>(y + o, t);
+  }
+}
