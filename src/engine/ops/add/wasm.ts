@@ -1,4 +1,4 @@
-import { epilogue, type WasmKernel } from '../../backends/cpu/wasm/types.ts';
+import { activationCode, epilogue, type WasmKernel } from '../../backends/cpu/wasm/types.ts';
 import { forEachRun, type BinaryAttrs } from './binary.ts';
 
 /** Output elements per unit, as the TypeScript kernel. */
@@ -27,7 +27,7 @@ export const binaryWasm: WasmKernel<BinaryAttrs> = {
     } else if (op === 1 && args.residual !== undefined) {
       // SE: the scale, the residual add and the activation in one pass.
       const r = args.residual;
-      const act = args.activation === 'relu' ? 1 : args.activation === 'relu6' ? 2 : 0;
+      const act = activationCode(args.activation);
       forEachRun(t, lo, hi, (o, ao, bo, len) => {
         if (t.aStep === 1) k.scale_add(a + ao * 4, b + bo * 4, r + o * 4, y + o * 4, len, act);
         else k.scale_add(b + bo * 4, a + ao * 4, r + o * 4, y + o * 4, len, act);

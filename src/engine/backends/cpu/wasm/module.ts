@@ -78,11 +78,13 @@ export interface KernelExports {
   binary_scalar(op: number, a: number, s: number, y: number, n: number): void;
   /** act 0: none, 1: relu, 2: relu6. */
   scale_add(a: number, s: number, r: number, y: number, n: number, act: number): void;
+  /** r 0: no residual; act 0: none, 1: relu, 2: relu6. */
+  epilogue_rows(y: number, r: number, rows: number, cols: number, stride: number, act: number): void;
   bn_planes(x: number, y: number, p0: number, p1: number, c: number, spatial: number, scale: number, shift: number): void;
 }
 
 const EXPORTS: (keyof KernelExports)[] = ['gemm', 'gemm_tmp_bytes', 'gemm_kc', 'pack_a', 'pack_b_rows', 'pack_b_transposed', 'pack_b_conv', 'col2im_add', 'fill_planes', 'gemv', 'add_rows',
-  'dw_plane', 'pool_plane', 'window_scratch', 'mean_planes', 'wino_input', 'wino_output', 'wino_pad_cols', 'wino4_input', 'wino4_output', 'relu', 'relu6', 'binary_same', 'binary_scalar', 'scale_add', 'bn_planes'];
+  'dw_plane', 'pool_plane', 'window_scratch', 'mean_planes', 'wino_input', 'wino_output', 'wino_pad_cols', 'wino4_input', 'wino4_output', 'relu', 'relu6', 'binary_same', 'binary_scalar', 'scale_add', 'epilogue_rows', 'bn_planes'];
 
 /**
  * The WebAssembly API this file uses. The engine compiles against ES2022 and Node's types, which

@@ -125,3 +125,32 @@ export function scale_add(a: usize, s: usize, r: usize, y: usize, n: i32, act: i
     store<f32>(y + o, t);
   }
 }
+
+// A kernel's epilogue over rows rows of cols floats, stride bytes apart, from y: r (0: none; at
+// the same offsets in its tensor) added, then act (0: none, 1: relu, 2: relu6, as relu() and
+// relu6() compute them). One call per block of output, however many rows it has.
+export function epilogue_rows(y: usize, r: usize, rows: i32, cols: i32, stride: usize, act: i32): void {
+  const z = f32x4.splat(0);
+  const six = f32x4.splat(6);
+  for (let row = 0; row < rows; row++) {
+    const yr = y + <usize>row * stride;
+    const rr = r + <usize>row * stride;
+    let i = 0;
+    for (; i + 4 <= cols; i += 4) {
+      const o = <usize>i << 2;
+      let t = v128.load(yr + o);
+      if (r) t = f32x4.add(t, v128.load(rr + o));
+      if (act == 1) t = f32x4.pmax(z, t);
+      else if (act == 2) t = f32x4.min(f32x4.max(t, z), six);
+      v128.store(yr + o, t);
+    }
+    for (; i < cols; i++) {
+      const o = <usize>i << 2;
+      let t = load<f32>(yr + o);
+      if (r) t += load<f32>(rr + o);
+      if (act == 1) t = t > 0 ? t : 0;
+      else if (act == 2) t = min<f32>(max<f32>(t, 0), 6);
+      store<f32>(yr + o, t);
+    }
+  }
+}
