@@ -77,14 +77,24 @@ export const SLOT = {
 export const LINE = 16;
 
 /**
+ * How long a thread spins for the next job (or for a job to finish) before it sleeps. Long enough
+ * to span the gaps inside a forward (SE's chain of small ops, the input copy before the first op):
+ * a thread that sleeps idles its core, and on a virtual machine waking it again took 50 to several
+ * hundred microseconds. With 100 here a lone 0.2 ms pooling op read 0.216 ms ±83%, with 1000
+ * 0.173 ms ±16%, and se_resnet50 fell into a run-long slow mode (~95 ms instead of ~80) in one
+ * process of four. It costs at most a millisecond of one core after the last op.
+ */
+const SPIN_MICROS = 1000;
+
+/**
  * worker_threads over one shared memory: tensors are never copied, each thread writes its own
  * disjoint units of the output. The calling thread works too, so `threads` threads need
  * `threads - 1` workers.
  *
  * Dispatch is through shared memory: the main thread writes a job's id and unit count into a
  * worker's control line and bumps its sequence number (Atomics.notify wakes a sleeping worker);
- * the worker sets DONE when finished. Between jobs a worker spins briefly, then sleeps in
- * Atomics.wait; so do the main thread's waits. A round trip costs microseconds instead of the
+ * the worker sets DONE when finished. Between jobs a worker spins for up to a millisecond
+ * (SPIN_MICROS), then sleeps in Atomics.wait; so do the main thread's waits. A round trip costs microseconds instead of the
  * tens a postMessage pair costs, which is what lets small ops (a depthwise 3x3 on 28x28) use both
  * cores.
  *
@@ -113,7 +123,7 @@ export class WorkerPool {
     this.phase = new Int32Array(control, (size + 1) * LINE * 4, 1);
     // Spinning only pays when every thread has a core of its own; otherwise it steals the core
     // the work needs.
-    this.spinMicros = size + 1 <= availableParallelism() ? 100 : 0;
+    this.spinMicros = size + 1 <= availableParallelism() ? SPIN_MICROS : 0;
     const entry = new URL('./worker-entry.mjs', import.meta.url);
     for (let i = 0; i < size; i++) {
       const { port1, port2 } = new MessageChannel();
