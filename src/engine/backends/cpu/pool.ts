@@ -81,8 +81,7 @@ export const LINE = 16;
  * to span the gaps inside a forward (SE's chain of small ops, the input copy before the first op):
  * a thread that sleeps idles its core, and on a virtual machine waking it again took 50 to several
  * hundred microseconds. With 100 here a lone 0.2 ms pooling op read 0.216 ms ±83%, with 1000
- * 0.173 ms ±16%, and se_resnet50 fell into a run-long slow mode (~95 ms instead of ~80) in one
- * process of four. It costs at most a millisecond of one core after the last op.
+ * 0.173 ms ±16%. It costs at most a millisecond of one core after the last op.
  */
 const SPIN_MICROS = 1000;
 
