@@ -68,6 +68,7 @@ const CASES: Case[] = [
   ['Winograd F(4x4, 3x3): odd output sizes 27x25, batch 2', 'conv2d', { out_channels: 20, kernel: 3, padding: 1 }, [[2, 17, 27, 25]]],
   ['Winograd F(4x4): no padding, 30x29 input, no bias', 'conv2d', { out_channels: 24, kernel: 3, padding: 0, bias: false }, [[1, 16, 30, 29]]],
   ['Winograd F(4x4): asymmetric padding, 128 channels at 28x28 (channel blocks)', 'conv2d', { out_channels: 128, kernel: 3, padding: [2, 1, 0, 1] }, [[1, 128, 28, 28]]],
+  ['Winograd on a wide, short map: 2 bands, channel blocks, its input transformed in channel slices shared by the threads', 'conv2d', { out_channels: 64, kernel: 3, padding: 1 }, [[1, 32, 4, 40]]],
   ['Winograd: 256 channels at 12x12 (channel blocks), no bias', 'conv2d', { out_channels: 256, kernel: 3, padding: 1, bias: false }, [[1, 256, 12, 12]]],
   ['3x3 on a 7x7 map, 512 channels (too few tiles for Winograd: channel blocks, panels wrapping rows), no bias', 'conv2d', { out_channels: 512, kernel: 3, padding: 1, bias: false }, [[1, 512, 7, 7]]],
   ['1x1 on 7x7, 2048 -> 512 (one tile, channel blocks)', 'conv2d', { out_channels: 512, kernel: 1 }, [[1, 2048, 7, 7]]],
