@@ -3,6 +3,7 @@
  * ES backend where there is no GPU), with backend options the providers do not expose.
  */
 import { WebGpuBackend, type WebGpuBackendOptions } from '../../src/engine/backends/webgpu/backend.ts';
+import { gpuAdapters } from '../../src/engine/backends/webgpu/adapters.ts';
 import { nodeGpuSources } from '../../src/engine/backends/webgpu/node-gpu.ts';
 
 /** CONVSCOPE_WEBGPU_TESTS=0 skips the WebGPU tests (a machine without EGL/Mesa); CI must not set it. */
@@ -10,20 +11,9 @@ export const WEBGPU_TESTS = process.env.CONVSCOPE_WEBGPU_TESTS !== '0';
 
 /** The first adapter of the Node sources, best first, with the GPU object that must outlive it. */
 export async function firstGpuAdapter(): Promise<{ gpu: GPU; adapter: GPUAdapter; label: string }> {
-  for (const source of nodeGpuSources()) {
-    let gpu: GPU;
-    try {
-      gpu = await source.open();
-    } catch {
-      // A source that knows it has nothing here (no Vulkan loader): the next one.
-      continue;
-    }
-    for (const opts of source.adapterOptions) {
-      const adapter = await gpu.requestAdapter(opts);
-      if (adapter) return { gpu, adapter, label: source.label };
-    }
-  }
-  throw new Error('no WebGPU adapter: install EGL and Mesa (Debian: libegl1 libegl-mesa0 libgl1-mesa-dri)');
+  const reasons: string[] = [];
+  for await (const { gpu, adapter, source } of gpuAdapters(nodeGpuSources(), reasons)) return { gpu, adapter, label: source.label };
+  throw new Error(`no WebGPU adapter: install EGL and Mesa (Debian: libegl1 libegl-mesa0 libgl1-mesa-dri) (${reasons.join('; ')})`);
 }
 
 export async function openTestBackend(options: Partial<WebGpuBackendOptions> = {}): Promise<WebGpuBackend> {

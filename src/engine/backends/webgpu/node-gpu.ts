@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { create } from 'webgpu';
-import type { GpuSource } from './provider.ts';
+import type { GpuSource } from './adapters.ts';
 
 const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
 

@@ -8,29 +8,11 @@
 import { SpecError } from '../../errors.ts';
 import type { BackendOptions, BackendProvider } from '../types.ts';
 import { WebGpuBackend } from './backend.ts';
+import { gpuAdapters, type GpuSource } from './adapters.ts';
 import { adapterText } from './gpu.ts';
 import { opsWithoutKernel } from './steps.ts';
 
-export interface GpuSource {
-  /** How the GPU object is obtained, e.g. "Dawn native (core)"; named in the report. */
-  label: string;
-  open(): GPU | Promise<GPU>;
-  /** Asked in order; different power preferences may yield different adapters. */
-  adapterOptions: GPURequestAdapterOptions[];
-  /** Why there may be no adapter (e.g. a missing Vulkan loader), appended to the reason. */
-  noAdapterHint?(): string;
-}
-
-const ADAPTER_TIMEOUT_MS = 30_000;
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
-    (timer as { unref?: () => void }).unref?.();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export type { GpuSource } from './adapters.ts';
 
 /** navigator.gpu in a browser (Worker or page), else the Node sources. */
 export async function defaultGpuSources(): Promise<GpuSource[]> {
@@ -60,38 +42,17 @@ export function makeWebGpuProvider(sources: () => Promise<GpuSource[]> = default
       const want = options.adapter?.toLowerCase();
       const reasons: string[] = [];
       const found: string[] = [];
-      for (const source of await sources()) {
-        let gpu: GPU | null;
+      for await (const { source, gpu, adapter } of gpuAdapters(await sources(), reasons)) {
+        const text = `${adapterText(adapter.info)}, via ${source.label}`;
+        if (found.includes(text)) continue;
+        found.push(text);
+        if (want && !text.toLowerCase().includes(want)) continue;
         try {
-          gpu = await source.open();
+          const fallbacks = reasons.map((r) => `webgpu via ${r}`);
+          return await WebGpuBackend.open(adapter, { adapterText: text, fallbacks, gpu });
         } catch (err) {
-          reasons.push(`${source.label}: ${(err as Error).message}`);
-          continue;
+          reasons.push(`${text}: requestDevice failed: ${(err as Error).message}`);
         }
-        let any = false;
-        for (const opts of source.adapterOptions) {
-          let adapter: GPUAdapter | null;
-          try {
-            adapter = await within(gpu.requestAdapter(opts), ADAPTER_TIMEOUT_MS, 'requestAdapter');
-          } catch (err) {
-            reasons.push(`${source.label}: ${(err as Error).message}`);
-            continue;
-          }
-          if (!adapter) continue;
-          any = true;
-          const text = `${adapterText(adapter.info)}, via ${source.label}`;
-          if (found.includes(text)) continue;
-          found.push(text);
-          if (want && !text.toLowerCase().includes(want)) continue;
-          try {
-            const fallbacks = reasons.map((r) => `webgpu via ${r}`);
-            return await WebGpuBackend.open(adapter, { adapterText: text, fallbacks, gpu });
-          } catch (err) {
-            reasons.push(`${text}: requestDevice failed: ${(err as Error).message}`);
-          }
-        }
-        if (!any) reasons.push(`${source.label}: no adapter${source.noAdapterHint?.() ?? ''}`);
-        gpu = null;
       }
       if (want) {
         throw new SpecError(

@@ -17,7 +17,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { adapterText, MAP_READ, USAGE } from './gpu.ts';
 import { nodeGpuSources } from './node-gpu.ts';
-import type { GpuSource } from './provider.ts';
+import { gpuAdapters, within, type GpuSource } from './adapters.ts';
 
 export type ReadbackProbeResult =
   /** Dawn read a buffer back correctly: GPU profiles can run in this (kind of) process. */
@@ -32,14 +32,6 @@ export const READBACK_PROBE_ENTRY = fileURLToPath(new URL('./readback-probe-proc
 
 const VALUES = 64;
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Opens the first Dawn adapter, writes 64 floats to a storage buffer, copies them to a mappable
  * buffer and reads them back exactly as the WebGPU backend does (mapAsync, getMappedRange, copy
@@ -48,32 +40,14 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 export async function probeGpuReadback(options: { sources?: GpuSource[]; timeoutMs?: number } = {}): Promise<ReadbackProbeResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const reasons: string[] = [];
-  for (const source of options.sources ?? nodeGpuSources()) {
-    let gpu: GPU;
+  for await (const { source, adapter } of gpuAdapters(options.sources ?? nodeGpuSources(), reasons, timeoutMs)) {
+    const name = `${adapterText(adapter.info)}, via ${source.label}`;
     try {
-      gpu = await source.open();
+      await readBackOnce(adapter, timeoutMs);
+      return { readback: 'works', adapter: name };
     } catch (err) {
-      reasons.push(`${source.label}: ${(err as Error).message}`);
-      continue;
+      return { readback: 'refused', adapter: name, reason: (err as Error).message };
     }
-    for (const opts of source.adapterOptions) {
-      let adapter: GPUAdapter | null;
-      try {
-        adapter = await within(gpu.requestAdapter(opts), timeoutMs, 'requestAdapter');
-      } catch (err) {
-        reasons.push(`${source.label}: ${(err as Error).message}`);
-        continue;
-      }
-      if (!adapter) continue;
-      const name = `${adapterText(adapter.info)}, via ${source.label}`;
-      try {
-        await readBackOnce(adapter, timeoutMs);
-        return { readback: 'works', adapter: name };
-      } catch (err) {
-        return { readback: 'refused', adapter: name, reason: (err as Error).message };
-      }
-    }
-    reasons.push(`${source.label}: no adapter${source.noAdapterHint?.() ?? ''}`);
   }
   return { readback: 'no-adapter', reason: reasons.join('; ') };
 }

@@ -7,6 +7,7 @@
  * answers null to that, so the options that found the adapter are merged into every request.
  */
 import { globals } from 'webgpu';
+import { gpuAdapters } from '../../backends/webgpu/adapters.ts';
 import { adapterText } from '../../backends/webgpu/gpu.ts';
 import { nodeGpuSources } from '../../backends/webgpu/node-gpu.ts';
 
@@ -44,42 +45,30 @@ function acceptSharedViews(): void {
 export async function installGpuGlobal(): Promise<GpuGlobal> {
   if (installed) return installed;
   const reasons: string[] = [];
-  for (const source of nodeGpuSources()) {
-    let gpu: GPU;
-    try {
-      gpu = await source.open();
-    } catch (err) {
-      reasons.push(`${source.label}: ${(err as Error).message}`);
-      continue;
-    }
-    for (const opts of source.adapterOptions) {
-      const adapter = await gpu.requestAdapter(opts);
-      if (!adapter) continue;
-      const real = gpu;
-      const shim = {
-        requestAdapter: (asked?: GPURequestAdapterOptions) => real.requestAdapter({ ...asked, ...opts }),
-        getPreferredCanvasFormat: () => real.getPreferredCanvasFormat(),
-        get wgslLanguageFeatures() {
-          return real.wgslLanguageFeatures;
-        },
-      };
-      // The usage and stage constants (GPUBufferUsage, GPUMapMode, ...) the peers reference as globals.
-      Object.assign(globalThis, globals);
-      acceptSharedViews();
-      Object.defineProperty(globalThis, 'navigator', {
-        value: { ...((globalThis as { navigator?: object }).navigator ?? {}), gpu: shim },
-        configurable: true,
-        writable: true,
-      });
-      installed = {
-        adapter: `${adapterText(adapter.info)}, via ${source.label}`,
-        featureLevel: opts.featureLevel ?? 'core',
-        features: [...adapter.features].map(String).sort(),
-        gpu,
-      };
-      return installed;
-    }
-    reasons.push(`${source.label}: no adapter${source.noAdapterHint?.() ?? ''}`);
+  // The first adapter, as the engine's provider would take it (no time limit: a bench run waits).
+  for await (const { source, gpu, options, adapter } of gpuAdapters(nodeGpuSources(), reasons, null)) {
+    const shim = {
+      requestAdapter: (asked?: GPURequestAdapterOptions) => gpu.requestAdapter({ ...asked, ...options }),
+      getPreferredCanvasFormat: () => gpu.getPreferredCanvasFormat(),
+      get wgslLanguageFeatures() {
+        return gpu.wgslLanguageFeatures;
+      },
+    };
+    // The usage and stage constants (GPUBufferUsage, GPUMapMode, ...) the peers reference as globals.
+    Object.assign(globalThis, globals);
+    acceptSharedViews();
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { ...((globalThis as { navigator?: object }).navigator ?? {}), gpu: shim },
+      configurable: true,
+      writable: true,
+    });
+    installed = {
+      adapter: `${adapterText(adapter.info)}, via ${source.label}`,
+      featureLevel: options.featureLevel ?? 'core',
+      features: [...adapter.features].map(String).sort(),
+      gpu,
+    };
+    return installed;
   }
   throw new Error(`no WebGPU adapter: ${reasons.join('; ')}`);
 }
