@@ -207,6 +207,26 @@ function depthwiseFields(a: Conv2dAttrs, xBase: number, yBase: number): UniformF
   ];
 }
 
+/**
+ * The start of both depthwise kernels' entry point: the thread's index (none past u.total) decoded
+ * into its quad of columns, its row (`row`, of `rows`), output channel `co` and image `img`, and
+ * `plane`, where its input channel starts. Threads run along a row first: neighbours read
+ * neighbouring inputs.
+ */
+function depthwiseThread(row: string, rows: string): string {
+  return `@compute @workgroup_size(${DW_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = ${FLAT_WORKGROUP} * ${DW_WG} + i32(li);
+  if (t >= u.total) { return; }
+  let quad = t % u.quads;
+  let r1 = t / u.quads;
+  let ${row} = r1 % ${rows};
+  let r2 = r1 / ${rows};
+  let co = r2 % u.cout;
+  let img = r2 / u.cout;
+  let plane = u.xBase + (img * u.cin + co / u.mult) * u.h * u.w;`;
+}
+
 /** Windows up to this many taps are unrolled (depthwiseBlocked); larger ones loop (depthwise). */
 const UNROLLED_TAPS = 121;
 
@@ -259,17 +279,7 @@ const depthwiseBlocked: KernelFor = (args, nb, x, y, xBase, yBase) => {
     stores.push('}');
   }
   const code = `${declarations(a, 'f32', 'f32', fields, args.activation)}
-@compute @workgroup_size(${DW_WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = ${FLAT_WORKGROUP} * ${DW_WG} + i32(li);
-  if (t >= u.total) { return; }
-  let quad = t % u.quads;
-  let r1 = t / u.quads;
-  let blockRow = r1 % u.rows;
-  let r2 = r1 / u.rows;
-  let co = r2 % u.cout;
-  let img = r2 / u.cout;
-  let plane = u.xBase + (img * u.cin + co / u.mult) * u.h * u.w;
+${depthwiseThread('blockRow', 'u.rows')}
   let ox0 = quad * ${Q};
   let oy0 = blockRow * ${R};
   let x0 = ox0 * ${sw} - u.pl;
@@ -300,17 +310,7 @@ const depthwise: KernelFor = (args, nb, x, y, xBase, yBase) => {
     ['dw', 'i32', a.dilation[1]],
   ];
   const code = `${declarations(a, 'f32', 'f32', fields, args.activation)}
-@compute @workgroup_size(${DW_WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = ${FLAT_WORKGROUP} * ${DW_WG} + i32(li);
-  if (t >= u.total) { return; }
-  let quad = t % u.quads;
-  let r1 = t / u.quads;
-  let oy = r1 % u.ho;
-  let r2 = r1 / u.ho;
-  let co = r2 % u.cout;
-  let img = r2 / u.cout;
-  let plane = u.xBase + (img * u.cin + co / u.mult) * u.h * u.w;
+${depthwiseThread('oy', 'u.ho')}
   let ox0 = quad * 4;
   let x0 = ox0 * u.sw - u.pl;
   let y0 = oy * u.sh - u.pt;
