@@ -24,10 +24,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import { runNodeInline } from '../src/engine/backends/cpu/reference.ts';
 import { planNodeFor } from '../src/engine/graph/plan.ts';
-import { float, int, ints, OnnxGraphBuilder, type AttrValue } from '../src/engine/onnx/builder.ts';
+import { float, int, ints, OnnxGraphBuilder, string, type AttrValue } from '../src/engine/onnx/builder.ts';
 import { AttributeType, DataType, decodeModel } from '../src/engine/onnx/proto.ts';
 import { fillUniform, hashSeed } from '../src/engine/rng.ts';
-import { numel, type Shape } from '../src/engine/tensor.ts';
+import { numel, shapeText, type Shape } from '../src/engine/tensor.ts';
 import { makeInput, makeWeight } from '../src/engine/weights.ts';
 import type { ParamValue } from '../src/shared/spec.ts';
 
@@ -577,4 +577,100 @@ describe('structure ops vs ONNX Add / Mul / Concat / Flatten / Reshape-Transpose
       return 'y';
     },
   });
+});
+
+describe('data movement vs ONNX Transpose / Reshape / Slice / Pad / Resize / Concat (any rank)', () => {
+  const moved = (op: string, name: string, shapes: Shape[], params: Record<string, ParamValue>, onnx: (io: Io) => string) => defineCase({ name, op, params, shapes, onnx });
+  const transposeCase = (shape: Shape, perm: number[]) =>
+    moved('transpose', `transpose ${shapeText(shape)} perm [${perm.join(', ')}]`, [shape], { perm }, ({ x, g }) => {
+      g.node('Transpose', [x[0]], ['y'], { perm: ints(perm) });
+      return 'y';
+    });
+  transposeCase([2, 3, 5, 7], [0, 2, 3, 1]);
+  transposeCase([2, 3, 5, 7], [3, 1, 0, 2]);
+  transposeCase([1, 4, 3, 5, 6], [0, 2, 1, 3, 4]);
+  transposeCase([3, 70, 90], [2, 0, 1]);
+  transposeCase([6, 5], [1, 0]);
+
+  const reshapeCase = (shape: Shape, target: number[]) =>
+    moved('reshape', `reshape ${shapeText(shape)} to [${target.join(', ')}]`, [shape], { shape: target }, ({ x, g }) => {
+      g.int64Initializer('shape', target);
+      g.node('Reshape', [x[0], 'shape'], ['y']);
+      return 'y';
+    });
+  reshapeCase([2, 6, 4, 5], [0, 3, -1, 5]);
+  reshapeCase([2, 6, 4, 5], [-1]);
+  reshapeCase([2, 6, 4, 5], [2, 2, 3, 2, 2, 5]);
+
+  const sliceCase = (name: string, shape: Shape, starts: number[], ends: number[], axes: number[], steps: number[]) =>
+    moved('slice', `slice ${name}`, [shape], { starts, ends, axes, steps }, ({ x, g }) => {
+      g.int64Initializer('starts', starts);
+      g.int64Initializer('ends', ends);
+      g.int64Initializer('axes', axes);
+      g.int64Initializer('steps', steps);
+      g.node('Slice', [x[0], 'starts', 'ends', 'axes', 'steps'], ['y']);
+      return 'y';
+    });
+  sliceCase('channel halves (ShuffleNet v2 split)', [2, 8, 5, 5], [4], [8], [1], [1]);
+  sliceCase('negative step over H and W with clamping', [1, 3, 9, 8], [100, -2], [-100, 0], [2, 3], [-2, -3]);
+  sliceCase('starts below 0, ends past the size, steps 3', [2, 5, 7, 11], [-100, 1], [100, 100], [3, 1], [3, 2]);
+  sliceCase('5-D, three axes', [2, 3, 4, 5, 6], [1, 0, -3], [2, 4, 6], [0, 2, 4], [1, 3, 1]);
+
+  const padCase = (name: string, shape: Shape, pads: number[], mode: 'constant' | 'reflect' | 'edge', axes?: number[], value?: number) =>
+    moved('pad', `pad ${name}`, [shape], { pads, mode, ...(axes ? { axes } : {}), ...(value !== undefined ? { value } : {}) }, ({ x, g }) => {
+      g.int64Initializer('pads', pads);
+      const ins = [x[0], 'pads'];
+      if (value !== undefined || axes) {
+        if (value !== undefined) g.initializer('value', new Float32Array([value]), []);
+        ins.push(value !== undefined ? 'value' : '');
+      }
+      if (axes) {
+        g.int64Initializer('axes', axes);
+        ins.push('axes');
+      }
+      g.node('Pad', ins, ['y'], { mode: string(mode) });
+      return 'y';
+    });
+  padCase('constant on H and W', [2, 3, 6, 7], [0, 0, 1, 2, 0, 0, 3, 0], 'constant');
+  padCase('constant 0.5, axes [2, 3] and a crop', [2, 3, 6, 7], [2, -1, 1, 3], 'constant', [2, 3], 0.5);
+  padCase('reflect (F.pad reflect / ReflectionPad2d)', [1, 4, 6, 7], [0, 0, 3, 2, 0, 0, 1, 5], 'reflect');
+  padCase('edge (ReplicationPad2d)', [1, 4, 6, 7], [0, 0, 3, 2, 0, 0, 1, 5], 'edge');
+  padCase('edge on channels and 3-D', [3, 5, 4], [1, 2, 0, 3, 1, 1], 'edge');
+
+  const resizeCase = (name: string, shape: Shape, params: Record<string, ParamValue>) =>
+    moved('resize', `resize ${name}`, [shape], params, ({ x, g }) => {
+      const ins = [x[0], ''];
+      if (params.scales) {
+        g.initializer('scales', new Float32Array([1, 1, ...(params.scales as number[])]), [4]);
+        ins.push('scales');
+      } else {
+        g.int64Initializer('sizes', [shape[0], shape[1], ...(params.sizes as number[])]);
+        ins.push('', 'sizes');
+      }
+      const attrs: Record<string, AttrValue> = { mode: string(params.mode as string ?? 'nearest') };
+      if (params.coordinate_transformation_mode) attrs.coordinate_transformation_mode = string(params.coordinate_transformation_mode as string);
+      if (params.nearest_mode) attrs.nearest_mode = string(params.nearest_mode as string);
+      g.node('Resize', ins, ['y'], attrs);
+      return 'y';
+    });
+  resizeCase('nearest x2 asymmetric floor (nn.Upsample)', [2, 3, 5, 6], { scales: [2, 2], coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+  resizeCase('nearest to [7, 10] with the ONNX defaults (half_pixel, round_prefer_floor)', [1, 3, 5, 6], { sizes: [7, 10] });
+  resizeCase('nearest x1.5 half_pixel round_prefer_ceil', [1, 2, 6, 8], { scales: [1.5, 1.5], nearest_mode: 'round_prefer_ceil' });
+  resizeCase('nearest downsample to [3, 2] asymmetric ceil', [1, 2, 7, 5], { sizes: [3, 2], coordinate_transformation_mode: 'asymmetric', nearest_mode: 'ceil' });
+  resizeCase('nearest to [2, 5] align_corners round_prefer_ceil', [1, 2, 3, 7], { sizes: [2, 5], coordinate_transformation_mode: 'align_corners', nearest_mode: 'round_prefer_ceil' });
+  resizeCase('bilinear x2 half_pixel (align_corners=False)', [2, 3, 5, 6], { mode: 'linear', scales: [2, 2] });
+  resizeCase('bilinear x2 pytorch_half_pixel', [1, 3, 4, 5], { mode: 'linear', scales: [2, 2], coordinate_transformation_mode: 'pytorch_half_pixel' });
+  resizeCase('bilinear to [9, 4] align_corners', [1, 2, 5, 6], { mode: 'linear', sizes: [9, 4], coordinate_transformation_mode: 'align_corners' });
+  resizeCase('bilinear x0.5 asymmetric', [1, 2, 8, 6], { mode: 'linear', scales: [0.5, 0.5], coordinate_transformation_mode: 'asymmetric' });
+  resizeCase('bilinear x[1.7, 2.3] half_pixel', [1, 2, 5, 6], { mode: 'linear', scales: [1.7, 2.3] });
+
+  const concatCase = (shapes: Shape[], axis: number) =>
+    moved('concat', `concat of ${shapes.length} ${shapes[0].length}-D along axis ${axis}`, shapes, { axis }, ({ x, g }) => {
+      g.node('Concat', x, ['y'], { axis: int(axis) });
+      return 'y';
+    });
+  concatCase([[2, 3, 4], [2, 5, 4]], 1);
+  concatCase([[2, 3, 4, 5, 2], [2, 3, 4, 1, 2], [2, 3, 4, 3, 2]], 3);
+  concatCase([[3, 7], [3, 2]], -1);
+  concatCase([[1, 4, 6], [2, 4, 6]], 0);
 });

@@ -149,6 +149,47 @@ const OP_DOCS: Record<string, CatalogDoc> = {
     params: [param('start_dim', 'int', '1', 'first dimension merged'), param('end_dim', 'int', '-1', 'last dimension merged (negative counts from the end)')],
     example: { inputs: [map], params: { start_dim: 1, end_dim: -1 } },
   },
+  transpose: {
+    params: [param('perm', 'int_list', null, 'output dimension d is input dimension perm[d] (e.g. [0, 2, 3, 1] for NCHW -> NHWC)')],
+    example: { inputs: [map], params: { perm: [0, 2, 3, 1] } },
+    suggest: (inputs) => [{ perm: [...(inputs[0] ?? map).keys()].reverse() }],
+  },
+  reshape: {
+    params: [param('shape', 'int_list', null, 'output sizes; 0 copies the input size there, one -1 is inferred')],
+    example: { inputs: [map], params: { shape: [0, 4, -1] } },
+    suggest: () => [{ shape: [0, -1] }],
+  },
+  slice: {
+    params: [
+      param('starts', 'int_list', null, 'first index per sliced axis (negative counts from the end)'),
+      param('ends', 'int_list', null, 'end per sliced axis, exclusive; clamped to the size'),
+      param('axes', 'int_list', '[0, 1, ...]', 'the sliced axes, one per start'),
+      param('steps', 'int_list', '[1, 1, ...]', 'step per sliced axis; negative walks backwards'),
+    ],
+    example: { inputs: [map], params: { starts: [0, 1], ends: [8, -1], axes: [1, 3], steps: [2, 1] } },
+    suggest: (inputs) => [{ starts: [0], ends: [Math.max(1, Math.floor((channels(inputs) ?? 2) / 2))], axes: [1] }],
+  },
+  pad: {
+    params: [
+      param('pads', 'int_list', null, 'begins of the padded axes, then their ends (ONNX layout); negative crops'),
+      param('axes', 'int_list', '[0, 1, ...]', 'the padded axes'),
+      param('mode', 'enum', 'constant', 'constant value, reflect (mirror) or edge (repeat)', { choices: ['constant', 'reflect', 'edge'] }),
+      param('value', 'number', '0', 'the constant for mode constant'),
+    ],
+    example: { inputs: [map], params: { pads: [1, 2, 1, 2], axes: [2, 3], mode: 'constant', value: 0 } },
+    suggest: () => [{ pads: [1, 1, 1, 1], axes: [2, 3] }],
+  },
+  resize: {
+    params: [
+      param('mode', 'enum', 'nearest', 'nearest or linear (bilinear over H and W)', { choices: ['nearest', 'linear'] }),
+      param('scales', 'int_list', null, '[scale_h, scale_w] (numbers); output = floor(in * scale)'),
+      param('sizes', 'int_list', null, '[height, width] of the output, instead of scales'),
+      param('coordinate_transformation_mode', 'enum', 'half_pixel', 'how output pixels map to input coordinates (ONNX)', { choices: ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'] }),
+      param('nearest_mode', 'enum', 'round_prefer_floor', 'rounding of the source coordinate for mode nearest', { choices: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] }),
+    ],
+    example: { inputs: [map], params: { mode: 'nearest', scales: [2, 2], coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } },
+    suggest: () => [{ mode: 'nearest', scales: [2, 2], coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }],
+  },
   max_pool2d: pool(true, true),
   min_pool2d: pool(true, true),
   avg_pool2d: {
