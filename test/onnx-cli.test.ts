@@ -164,6 +164,31 @@ describe('ONNX files as <model>', () => {
   });
 });
 
+describe('ONNX files with the data-movement ops', () => {
+  it('a ShuffleNet v2 pair of units from torch.onnx.export runs on the cpu as onnxruntime does; a Tanh is refused with node, op type and opset', async () => {
+    const file = join(import.meta.dirname, 'data', 'onnx', 'shufflenet_v2_units.onnx');
+    const x = fillUniform(new Float32Array(8 * 12 * 12), 6, -1, 1);
+    writeFileSync(at('sv2_x.npy'), writeNpy([1, 8, 12, 12], x));
+    const [run, inspect] = await Promise.all([
+      runCli(['run', file, '--backend', 'cpu', '--input', at('sv2_x.npy'), '--output', at('sv2_y.npy')]),
+      runCli(['inspect', file, '--json']),
+    ]);
+    ok(run);
+    const got = readNpy(readFileSync(at('sv2_y.npy')));
+    expect(got.shape).toEqual([1, 16, 6, 6]);
+    expect(relativeError(got.data, await ortRun(file, x, [1, 8, 12, 12], 'x', 'y'))).toBeLessThanOrEqual(1e-4);
+    const ops = (JSON.parse(ok(inspect).stdout) as Report).layers.map((l) => l.op);
+    expect(ops.filter((o) => o === 'channel_shuffle')).toHaveLength(2);
+
+    const g = new OnnxGraphBuilder('tanh');
+    g.input('x', [1, 3, 8, 8]);
+    g.node('Tanh', ['x'], ['y'], {}, 'squash');
+    g.output('y');
+    writeFileSync(at('tanh.onnx'), g.build({ opset: 17 }));
+    refused(await runCli(['inspect', at('tanh.onnx')]), /tanh\.onnx \(ONNX opset 17\): 1 ONNX op type is not supported by convscope:\n {2}Tanh: node "squash"/);
+  });
+});
+
 describe('export refusals', () => {
   it('stochastic pooling in training mode, a file name without .onnx, no --onnx', async () => {
     const spec = at('training.convscope.json');

@@ -26,6 +26,8 @@ import { numel, shapeText, type Shape } from '../tensor.ts';
 import { SPEC_FORMAT, type LayerSpec, type ModelSpec, type ParamValue } from '../../shared/spec.ts';
 import { META_NAME, META_SEED } from './export.ts';
 import { DataLocation, DataType, decodeModel, type Attribute, type Model, type Node, type TensorProto } from './proto.ts';
+import { arith, constantOfShape, range, sliceConst, transposeConst, type ConstData } from './shape-fold.ts';
+import { sliceAxis } from '../ops/slice/index.ts';
 
 export interface ImportOptions {
   /** The size of a symbolic (or unknown) batch dimension; default 1. */
@@ -95,10 +97,15 @@ const DIRECT = new Set([
 /** Ops evaluated at import time when every input is a constant (shape arithmetic). */
 const CONST_FOLDABLE = new Set(['Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Cast', 'Concat', 'Identity', 'Constant']);
 
+/** Data-movement ops read on computed tensors, as the engine's transpose, reshape, slice, pad and resize. */
+const SHAPE_OPS = new Set(['Transpose', 'Slice', 'Split', 'Pad', 'Resize', 'Upsample', 'Squeeze', 'Unsqueeze']);
+
+/** Folded at import when every input is a constant: the shape arithmetic torch.onnx.export emits. */
+const SHAPE_FOLDABLE = new Set(['Slice', 'Add', 'Sub', 'Mul', 'Div', 'ConstantOfShape', 'Range', 'Reshape', 'Transpose']);
+
 /** Ops that exist only inside a folded pattern: said so when one appears elsewhere. */
 const PATTERN_ONLY: Record<string, string> = {
   Neg: 'only as min pooling, Neg -> MaxPool -> Neg',
-  Transpose: 'only as a channel shuffle, Reshape -> Transpose(perm 0,2,1,3,4) -> Reshape, or with the identity perm',
   Div: "only inside the exporter's stochastic pooling or even-size LRN",
   Greater: "only inside the exporter's stochastic pooling",
   Where: "only inside the exporter's stochastic pooling",
@@ -109,7 +116,7 @@ type PatternKind = 'min_pool' | 'channel_shuffle' | 'stochastic_pool' | 'even_lr
 
 interface Pattern {
   kind: PatternKind;
-  /** Node indices, first (the anchor, where the op is added) to last (the one producing the result). */
+  /** Node indices, first to last (the one producing the result, where the op is added). */
   nodes: number[];
 }
 
@@ -268,7 +275,9 @@ class Importer {
     const claim = (kind: PatternKind, nodes: number[]) => {
       if (nodes.some((i) => i < 0 || this.claimed.has(i))) return false;
       nodes.forEach((i) => this.claimed.add(i));
-      this.patternAt.set(nodes[0], { kind, nodes });
+      // Added where its last node was: constants the later nodes read (the channel shuffle's
+      // second Reshape shape, a Constant node torch.onnx.export puts after the Transpose) exist by then.
+      this.patternAt.set(nodes[nodes.length - 1], { kind, nodes });
       return true;
     };
     this.nodes.forEach((n, i) => {
@@ -336,16 +345,18 @@ class Importer {
   private refuseUnsupported(): void {
     const constValues = new Set<string>([...this.initializers.keys()]);
     const bad = new Map<string, string[]>();
+    const domains = new Set<string>();
     this.nodes.forEach((n, i) => {
       const allConst = n.input.every((v) => v === '' || constValues.has(v));
-      if (isStandard(n) && (n.op_type === 'Shape' || (CONST_FOLDABLE.has(n.op_type) && allConst))) {
+      if (isStandard(n) && (n.op_type === 'Shape' || (CONST_FOLDABLE.has(n.op_type) && allConst) || (SHAPE_FOLDABLE.has(n.op_type) && allConst))) {
         n.output.forEach((o) => constValues.add(o));
         return;
       }
       if (this.claimed.has(i)) return;
       if (isStandard(n) && DIRECT.has(n.op_type)) return;
-      if (isStandard(n) && n.op_type === 'Transpose' && isIdentityPerm(attr(n, 'perm')?.ints)) return;
+      if (isStandard(n) && SHAPE_OPS.has(n.op_type)) return;
       const type = isStandard(n) ? n.op_type : `${n.domain}.${n.op_type}`;
+      if (!isStandard(n)) domains.add(n.domain ?? '');
       bad.set(type, [...(bad.get(type) ?? []), n.name ? `"${n.name}"` : `(unnamed, output "${n.output[0]}")`]);
     });
     if (bad.size === 0) return;
@@ -354,8 +365,8 @@ class Importer {
       return `${type}${hint}: ${names.length === 1 ? 'node' : 'nodes'} ${names.join(', ')}`;
     });
     throw new SpecError(
-      `${this.source}: ${bad.size} ONNX op type${bad.size === 1 ? ' is' : 's are'} not supported by convscope:\n  ${list.join('\n  ')}\n` +
-        `convscope imports ${[...DIRECT].filter((t) => t !== 'Constant').join(', ')} (see docs/guide.md, "ONNX")`,
+      `${this.source} (${[this.opsetText(), ...[...domains].map((d) => this.domainOpset(d))].join(', ')}): ${bad.size} ONNX op type${bad.size === 1 ? ' is' : 's are'} not supported by convscope:\n  ${list.join('\n  ')}\n` +
+        `convscope imports ${[...DIRECT, ...SHAPE_OPS].filter((t) => t !== 'Constant').join(', ')} (see docs/guide.md, "ONNX")`,
       undefined,
       'model',
     );
@@ -528,6 +539,7 @@ class Importer {
   }
 
   private addNode(node: Node, index: number): void {
+    if (isStandard(node) && this.shapeNode(node)) return;
     this.onlyFirstOutput(node);
     const out = node.output[0];
     const a = new Attrs(node);
@@ -576,8 +588,6 @@ class Importer {
         return this.reshape(node, a);
       case 'Flatten':
         return this.flatten(node, a);
-      case 'Transpose':
-        return this.set(out, this.tensor(node, 0));
       case 'Dropout':
         return this.dropout(node, a);
       case 'Softmax':
@@ -585,7 +595,9 @@ class Importer {
       case 'LRN':
         return this.lrn(node, a);
       default:
-        throw new Error(`import: no mapping for ${node.op_type}`);
+        // refuseUnsupported lets through only what this switch maps; a node reaching here is an
+        // op on inputs it cannot take (a Transpose of a constant, a Gather of a computed tensor).
+        throw this.fail(node, `${node.op_type} on these inputs is not supported by convscope (${this.opsetText()})`);
     }
   }
 
@@ -630,18 +642,7 @@ class Importer {
       }
       case 'Unsqueeze':
       case 'Squeeze': {
-        const axes = this.opset >= 13 ? (this.has(node, 1) ? Array.from(this.constant(node, 1, 'the axes').data) : undefined) : a.ints('axes');
-        let dims: number[];
-        if (node.op_type === 'Unsqueeze') {
-          const rank = c.dims.length + (axes?.length ?? 0);
-          const at = new Set((axes ?? []).map((d) => (d < 0 ? d + rank : d)));
-          dims = [];
-          for (let d = 0, k = 0; d < rank; d++) dims.push(at.has(d) ? 1 : c.dims[k++]);
-        } else {
-          const at = new Set((axes ?? c.dims.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((d) => (d < 0 ? d + c.dims.length : d)));
-          dims = c.dims.filter((_, i) => !at.has(i));
-        }
-        return { ...c, dims };
+        return { ...c, dims: this.squeezed(node, a, c.dims) };
       }
       default:
         throw new Error(`import: cannot fold ${node.op_type}`);
@@ -860,6 +861,8 @@ class Importer {
     }
     if (ins.some((v) => v.kind === 'const')) throw this.fail(node, 'concatenating a constant with computed tensors is not supported');
     const tensors = ins as Computed[];
+    // torch.cat of a one-element list (DenseNet's first dense layer) exports a Concat of one input.
+    if (tensors.length === 1) return this.set(node.output[0], tensors[0]);
     const rank = tensors[0].shape.length;
     const norm = axis < 0 ? axis + rank : axis;
     this.set(node.output[0], this.add(node, 'concat', norm === 1 ? {} : { axis: norm }, tensors));
@@ -896,7 +899,8 @@ class Importer {
         return this.add(node, 'flatten', params, [x]);
       }
     }
-    throw this.fail(node, `reshaping ${shapeText(from)} to ${shapeText(to)} is not supported; only flattening neighbouring dimensions (and the channel shuffle pattern)`);
+    // Any other reshape is the engine's own; 0 keeps the batch free (--batch) where it stays put.
+    return this.add(node, 'reshape', { shape: to[0] === from[0] ? [0, ...to.slice(1)] : [...to] }, [x]);
   }
 
   private dropout(node: Node, a: Attrs): void {
@@ -1010,6 +1014,289 @@ class Importer {
     const k = this.scalar(addK, 1, 'k');
     const beta = this.scalar(pow, 1, 'beta');
     return this.add(named, 'lrn', { size, alpha: float32Param(alphaOverSize * size), beta: float32Param(beta), k: float32Param(k) }, [x]);
+  }
+
+  // ---- data movement and shape arithmetic ------------------------------------------------
+
+  /** "opset 17" (of the standard domain), for messages about what is not supported. */
+  private opsetText(): string {
+    return `ONNX opset ${this.opset}`;
+  }
+
+  /** "domain com.example opset 1" for a domain other than the standard one. */
+  private domainOpset(domain: string): string {
+    const v = this.model.opset_import?.find((o) => (o.domain ?? '') === domain)?.version;
+    return `domain ${domain} ${v === undefined ? 'not in the model\'s opset_import' : `opset ${v}`}`;
+  }
+
+  /** Integers from a constant input (Slice's starts, Pad's pads, Split's split ...). */
+  private intsInput(node: Node, slot: number, what: string): number[] {
+    const c = this.constant(node, slot, what);
+    if (c.isFloat) throw this.fail(node, `${what} must be an integer tensor`);
+    return Array.from(c.data);
+  }
+
+  /**
+   * The data-movement ops (SHAPE_OPS) on a computed tensor, and the constant shape arithmetic
+   * (SHAPE_FOLDABLE) when every input is a constant. False for any other node.
+   */
+  private shapeNode(node: Node): boolean {
+    const op = node.op_type;
+    const a = new Attrs(node);
+    const isConst = (slot: number) => node.input[slot] === '' || this.value(node, slot).kind === 'const';
+    if (SHAPE_FOLDABLE.has(op) && node.input.every((_, i) => isConst(i))) {
+      this.onlyFirstOutput(node);
+      this.set(node.output[0], this.foldShapeConst(node, a));
+      return true;
+    }
+    if (!SHAPE_OPS.has(op) || node.input.length === 0 || isConst(0)) return false;
+    const out = node.output[0];
+    if (op === 'Split') {
+      this.split(node, a);
+      return true;
+    }
+    this.onlyFirstOutput(node);
+    const x = this.tensor(node, 0);
+    switch (op) {
+      case 'Transpose':
+        this.set(out, this.transposeTensor(node, a, x));
+        break;
+      case 'Slice':
+        this.set(out, this.sliceTensor(node, a, x));
+        break;
+      case 'Pad':
+        this.set(out, this.padTensor(node, a, x));
+        break;
+      case 'Resize':
+      case 'Upsample':
+        this.set(out, this.resizeTensor(node, a, x));
+        break;
+      case 'Squeeze':
+      case 'Unsqueeze':
+        this.set(out, this.reshapeTo(node, x, this.squeezed(node, a, x.shape)));
+        break;
+    }
+    return true;
+  }
+
+  private foldShapeConst(node: Node, a: Attrs): Const {
+    const fail = (why: string) => this.fail(node, `cannot be evaluated at import: ${why}`);
+    const done = (r: ConstData | string): Const => {
+      if (typeof r === 'string') throw fail(r);
+      return { kind: 'const', ...r };
+    };
+    switch (node.op_type) {
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Div':
+        return done(arith(node.op_type, this.constant(node, 0, 'A'), this.constant(node, 1, 'B')));
+      case 'Range': {
+        const [start, limit, delta] = [0, 1, 2].map((i) => this.scalar(node, i, ['start', 'limit', 'delta'][i]));
+        return done(range(start, limit, delta, this.constant(node, 0, 'start').isFloat));
+      }
+      case 'ConstantOfShape': {
+        const t = a.get('value')?.t;
+        const v = t ? this.decodeTensor(t, `the value of ${nodeLabel(node)}`) : undefined;
+        return done(constantOfShape(this.intsInput(node, 0, 'the shape'), v ? v.data[0] : 0, v ? v.isFloat : true));
+      }
+      case 'Reshape': {
+        const c = this.constant(node, 0, 'the data');
+        const dims = reshapeTarget(c.dims, this.intsInput(node, 1, 'the shape'), a.int('allowzero', 0) === 1, (why) => fail(why));
+        return { ...c, dims };
+      }
+      case 'Transpose': {
+        const c = this.constant(node, 0, 'the data');
+        return done(transposeConst(c, a.ints('perm') ?? [...c.dims.keys()].reverse()));
+      }
+      case 'Slice': {
+        const c = this.constant(node, 0, 'the data');
+        const { starts, ends, axes, steps } = this.sliceArgs(node, a, c.dims.length);
+        return done(sliceConst(c, starts, ends, axes, steps));
+      }
+      default:
+        throw new Error(`import: cannot fold ${node.op_type}`);
+    }
+  }
+
+  /** Squeeze / Unsqueeze: the dims after removing (or inserting) `axes` (opset 13+: an input). */
+  private squeezed(node: Node, a: Attrs, from: Shape): Shape {
+    const axes = this.opset >= 13 ? (this.has(node, 1) ? this.intsInput(node, 1, 'the axes') : undefined) : a.ints('axes');
+    if (node.op_type === 'Unsqueeze') {
+      const rank = from.length + (axes?.length ?? 0);
+      const at = new Set((axes ?? []).map((d) => (d < 0 ? d + rank : d)));
+      const dims: number[] = [];
+      for (let d = 0, k = 0; d < rank; d++) dims.push(at.has(d) ? 1 : from[k++]);
+      return dims;
+    }
+    const at = new Set((axes ?? from.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((d) => (d < 0 ? d + from.length : d)));
+    for (const d of at) if (from[d] !== 1) throw this.fail(node, `cannot squeeze axis ${d} of ${shapeText(from)}: its size is ${from[d]}, not 1`);
+    return from.filter((_, i) => !at.has(i));
+  }
+
+  private transposeTensor(node: Node, a: Attrs, x: Computed): Computed {
+    const perm = a.ints('perm') ?? [...x.shape.keys()].reverse();
+    if (isIdentityPerm(perm)) return x;
+    return this.add(node, 'transpose', { perm }, [x]);
+  }
+
+  /** Slice's starts, ends, axes and steps: inputs from opset 10, attributes before. */
+  private sliceArgs(node: Node, a: Attrs, rank: number): { starts: number[]; ends: number[]; axes: number[]; steps: number[] } {
+    let starts: number[];
+    let ends: number[];
+    let axes: number[] | undefined;
+    let steps: number[] | undefined;
+    if (this.opset >= 10) {
+      starts = this.intsInput(node, 1, 'starts');
+      ends = this.intsInput(node, 2, 'ends');
+      if (this.has(node, 3)) axes = this.intsInput(node, 3, 'axes');
+      if (this.has(node, 4)) steps = this.intsInput(node, 4, 'steps');
+    } else {
+      starts = a.ints('starts') ?? [];
+      ends = a.ints('ends') ?? [];
+      axes = a.ints('axes');
+    }
+    if (starts.length !== ends.length || (axes && axes.length !== starts.length) || (steps && steps.length !== starts.length)) {
+      throw this.fail(node, `starts, ends, axes and steps must have one value per sliced axis (got ${starts.length}, ${ends.length}, ${axes?.length ?? '-'}, ${steps?.length ?? '-'})`);
+    }
+    axes = (axes ?? starts.map((_, i) => i)).map((d) => (d < 0 ? d + rank : d));
+    return { starts, ends, axes, steps: steps ?? starts.map(() => 1) };
+  }
+
+  /** A Slice of a computed tensor as the engine's slice, with the bounds clamped as ONNX clamps them. */
+  private sliceTensor(node: Node, a: Attrs, x: Computed): Computed {
+    const { starts, ends, axes, steps } = this.sliceArgs(node, a, x.shape.length);
+    const p = { starts: [] as number[], ends: [] as number[], axes: [] as number[], steps: [] as number[] };
+    axes.forEach((axis, i) => {
+      const dim = x.shape[axis];
+      if (dim === undefined) throw this.fail(node, `axis ${axis} is outside the ${x.shape.length}-D input ${shapeText(x.shape)}`);
+      if (steps[i] === 0) throw this.fail(node, 'steps must not be 0');
+      const { first, count } = sliceAxis(dim, starts[i], ends[i], steps[i]);
+      if (count === 0) throw this.fail(node, `selects nothing along axis ${axis} of ${shapeText(x.shape)}; an empty tensor cannot be profiled`);
+      if (first === 0 && count === dim && steps[i] === 1) return;
+      const end = first + count * steps[i];
+      p.starts.push(first);
+      // A reversed slice that runs to the front ends "before 0": -dim - 1 clamps to -1.
+      p.ends.push(end < 0 ? -dim - 1 : end);
+      p.axes.push(axis);
+      p.steps.push(steps[i]);
+    });
+    if (p.axes.length === 0) return x;
+    const { steps: st, ...rest } = p;
+    return this.add(node, 'slice', st.every((s) => s === 1) ? rest : p, [x]);
+  }
+
+  /** Split as one slice per used output: `split` (an input from opset 13), num_outputs (18), or equal parts. */
+  private split(node: Node, a: Attrs): void {
+    const x = this.tensor(node, 0);
+    const rank = x.shape.length;
+    const given = a.int('axis', 0);
+    const axis = given < 0 ? given + rank : given;
+    const dim = x.shape[axis];
+    if (dim === undefined) throw this.fail(node, `axis ${given} is outside the ${rank}-D input ${shapeText(x.shape)}`);
+    const k = node.output.length;
+    let sizes: number[];
+    if (this.opset >= 13 && this.has(node, 1)) sizes = this.intsInput(node, 1, 'split');
+    else if (this.opset < 13 && a.ints('split')) sizes = a.ints('split')!;
+    else if (this.opset >= 18 && a.get('num_outputs')) {
+      const n = a.int('num_outputs', k);
+      const per = Math.ceil(dim / n);
+      sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(per, dim - i * per)));
+    } else {
+      if (dim % k !== 0) throw this.fail(node, `${dim} elements along axis ${axis} do not split into ${k} equal parts; give split`);
+      sizes = new Array<number>(k).fill(dim / k);
+    }
+    if (sizes.length !== k || sizes.reduce((s, v) => s + v, 0) !== dim) {
+      throw this.fail(node, `split [${sizes.join(', ')}] must give ${k} sizes adding up to the ${dim} elements along axis ${axis}`);
+    }
+    let at = 0;
+    node.output.forEach((name, i) => {
+      if (name !== '' && this.isUsed(name)) {
+        if (sizes[i] === 0) throw this.fail(node, `output ${i} "${name}" is empty and is read`);
+        const part = sizes[i] === dim ? x : this.add({ ...node, name: `${node.name || `split_${this.layers.length}`}/${i}` }, 'slice', { starts: [at], ends: [at + sizes[i]], axes: [axis] }, [x]);
+        this.set(name, part);
+      }
+      at += sizes[i];
+    });
+  }
+
+  /** Pad: pads, constant_value and axes are inputs from opset 11 (axes from 18), attributes before. */
+  private padTensor(node: Node, a: Attrs, x: Computed): Computed {
+    const rank = x.shape.length;
+    const mode = a.string('mode', 'constant');
+    if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') throw this.fail(node, `mode "${mode}" is not supported; convscope pads with constant, reflect and edge`);
+    let pads: number[];
+    let value = 0;
+    let axes = [...x.shape.keys()];
+    if (this.opset >= 11) {
+      pads = this.intsInput(node, 1, 'the pads');
+      if (this.has(node, 2)) value = this.scalar(node, 2, 'the constant value');
+      if (this.has(node, 3)) axes = this.intsInput(node, 3, 'the axes').map((d) => (d < 0 ? d + rank : d));
+    } else {
+      pads = a.ints('pads') ?? [];
+      value = a.float('value', 0);
+    }
+    if (pads.length !== 2 * axes.length) throw this.fail(node, `pads has ${pads.length} values; ${axes.length} padded axes need ${2 * axes.length}`);
+    // Only the axes that change, in the engine's layout (begins, then ends).
+    const used = axes.map((axis, i) => ({ axis, b: pads[i], e: pads[i + axes.length] })).filter((q) => q.b !== 0 || q.e !== 0);
+    if (used.length === 0) return x;
+    const params: Record<string, ParamValue> = { pads: [...used.map((q) => q.b), ...used.map((q) => q.e)] };
+    if (used.length !== rank) params.axes = used.map((q) => q.axis);
+    if (mode !== 'constant') params.mode = mode;
+    else if (value !== 0) params.value = float32Param(value);
+    return this.add(node, 'pad', params, [x]);
+  }
+
+  /**
+   * Resize (opset 10: scales only, asymmetric; 11+: roi, scales, sizes and the transform
+   * attributes) and Upsample (scales as an attribute to opset 8, an input at 9) as the engine's
+   * resize over H and W of NCHW.
+   */
+  private resizeTensor(node: Node, a: Attrs, x: Computed): Computed {
+    if (x.shape.length !== 4) throw this.fail(node, `only 4-D NCHW inputs are resized (got ${shapeText(x.shape)})`);
+    const mode = a.string('mode', 'nearest');
+    if (mode !== 'nearest' && mode !== 'linear') throw this.fail(node, `mode "${mode}" is not supported; convscope resizes with nearest and linear`);
+    const modern = node.op_type === 'Resize' && this.opset >= 11;
+    let scales: number[] | undefined;
+    let sizes: number[] | undefined;
+    if (node.op_type === 'Upsample' && this.opset < 9) scales = (a.get('scales')?.floats ?? []).map(Number);
+    else if (!modern) scales = Array.from(this.floats(node, 1, 'the scales').data);
+    else {
+      if (this.has(node, 2)) {
+        const c = this.floats(node, 2, 'the scales');
+        if (c.data.length > 0) scales = Array.from(c.data);
+      }
+      if (this.has(node, 3)) sizes = this.intsInput(node, 3, 'the sizes');
+      if (a.int('antialias', 0) !== 0) throw this.fail(node, 'antialias = 1 is not supported');
+      const axes = a.ints('axes');
+      if (axes && !sameInts(axes.map((d) => (d < 0 ? d + 4 : d)), [2, 3])) throw this.fail(node, `axes [${axes.join(', ')}] is not supported; convscope resizes H and W (axes [2, 3])`);
+      if (axes) {
+        scales = scales && [1, 1, ...scales];
+        sizes = sizes && [x.shape[0], x.shape[1], ...sizes];
+      }
+      if (sizes && a.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch') throw this.fail(node, 'keep_aspect_ratio_policy other than "stretch" is not supported');
+    }
+    const [n, c] = x.shape;
+    if (scales && (scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1)) throw this.fail(node, `scales [${scales.join(', ')}] must be [1, 1, scale_h, scale_w]: convscope resizes H and W only`);
+    if (sizes && (sizes.length !== 4 || sizes[0] !== n || sizes[1] !== c)) throw this.fail(node, `sizes [${sizes.join(', ')}] must keep N and C (${n}, ${c}): convscope resizes H and W only`);
+    if (!scales && !sizes) throw this.fail(node, 'needs scales or sizes');
+    const params: Record<string, ParamValue> = mode === 'linear' ? { mode } : {};
+    if (sizes) params.sizes = sizes.slice(2);
+    else params.scales = scales!.slice(2).map(float32Param);
+    if (modern) {
+      const coordinate = a.string('coordinate_transformation_mode', 'half_pixel');
+      if (coordinate !== 'half_pixel') params.coordinate_transformation_mode = coordinate;
+      const nearest = a.string('nearest_mode', 'round_prefer_floor');
+      if (mode === 'nearest' && nearest !== 'round_prefer_floor') params.nearest_mode = nearest;
+    } else {
+      // Before Resize-11 coordinates are asymmetric, and onnxruntime rounds nearest down when
+      // enlarging and up when shrinking.
+      params.coordinate_transformation_mode = 'asymmetric';
+      const up = scales!.slice(2).every((s) => s >= 1);
+      if (!up && !scales!.slice(2).every((s) => s < 1)) throw this.fail(node, `scales [${scales!.join(', ')}] enlarge one axis and shrink the other; opset ${this.opset} rounds those differently, which convscope does not reproduce`);
+      if (mode === 'nearest') params.nearest_mode = up ? 'floor' : 'ceil';
+    }
+    return this.add(node, 'resize', params, [x]);
   }
 }
 

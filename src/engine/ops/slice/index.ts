@@ -38,12 +38,7 @@ export const slice: OpDef<SliceAttrs> = {
       const dim = input[axis];
       const s = steps[i];
       if (s === 0) p.fail('steps', `must not be 0 (axis ${axis})`);
-      const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
-      let b = starts[i] < 0 ? starts[i] + dim : starts[i];
-      let e = ends[i] < 0 ? ends[i] + dim : ends[i];
-      if (s > 0) [b, e] = [clamp(b, 0, dim), clamp(e, 0, dim)];
-      else [b, e] = [clamp(b, 0, dim - 1), clamp(e, -1, dim - 1)];
-      const n = Math.max(0, Math.ceil((e - b) / s));
+      const { first: b, count: n } = sliceAxis(dim, starts[i], ends[i], s);
       if (n === 0) {
         p.fail('starts', `and ends select nothing along axis ${axis} of ${shapeText(input)} (start ${starts[i]}, end ${ends[i]}, step ${s}); an empty tensor cannot be profiled`);
       }
@@ -65,3 +60,16 @@ export const slice: OpDef<SliceAttrs> = {
   cpu: viewKernel,
   webgpu: sliceWgsl,
 };
+
+/**
+ * One axis of an ONNX Slice after its clamping rules: the first index and how many are read
+ * (0 when nothing is). The importer folds Slices of constants with the same rule.
+ */
+export function sliceAxis(dim: number, start: number, end: number, step: number): { first: number; count: number } {
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  let b = start < 0 ? start + dim : start;
+  let e = end < 0 ? end + dim : end;
+  if (step > 0) [b, e] = [clamp(b, 0, dim), clamp(e, 0, dim)];
+  else [b, e] = [clamp(b, 0, dim - 1), clamp(e, -1, dim - 1)];
+  return { first: b, count: Math.max(0, Math.ceil((e - b) / step)) };
+}
