@@ -14,7 +14,9 @@ import { runNodeInline } from '../src/engine/backends/cpu/reference.ts';
 import { resolveBackend } from '../src/engine/backends/registry.ts';
 import type { Backend } from '../src/engine/backends/types.ts';
 import { buildPlan, INPUT, ModelWithWeights, type Plan } from '../src/engine/graph/plan.ts';
+import type { ModelSpec } from '../src/shared/spec.ts';
 import { int, int64Tensor, ints, OnnxGraphBuilder, string, tensor } from '../src/engine/onnx/builder.ts';
+import { exportOnnx } from '../src/engine/onnx/export.ts';
 import { importOnnx } from '../src/engine/onnx/import.ts';
 import { encodeModel } from '../src/engine/onnx/proto.ts';
 import { fillUniform } from '../src/engine/rng.ts';
@@ -310,5 +312,36 @@ describe('refusals name the node, the op type and the opset', () => {
     expect(refusal((g) => g.node('Slice', ['x', g.int64Initializer('b', [3]), g.int64Initializer('e', [3]), g.int64Initializer('a', [1])], ['y'], {}, 'empty'))).toContain('node "empty" (Slice): selects nothing along axis 1');
     expect(refusal((g) => g.node('Squeeze', ['x', g.int64Initializer('a', [1])], ['y'], {}, 'sq'))).toContain('cannot squeeze axis 1 of [1, 4, 6, 6]: its size is 4');
     expect(refusal((g) => g.node('Split', ['x'], ['y', 'z', 'v'], { axis: int(1) }, 'sp'), 17)).toContain('node "sp" (Split): 4 elements along axis 1 do not split into 3 equal parts');
+  });
+});
+
+describe('convscope export of the data-movement ops', () => {
+  it('writes Transpose, Reshape, Slice, Pad and Resize that onnxruntime runs as the engine does, and that import back as the same ops', async () => {
+    const spec: ModelSpec = {
+      format: 'convscope/v1',
+      name: 'moves',
+      input: { shape: [2, 4, 6, 5] },
+      seed: 3,
+      layers: [
+        { id: 'c', op: 'conv2d', params: { out_channels: 6, kernel: 1 } },
+        { id: 'up', op: 'resize', params: { mode: 'linear', scales: [1.5, 2], coordinate_transformation_mode: 'align_corners' } },
+        { id: 'near', op: 'resize', params: { sizes: [7, 9], nearest_mode: 'round_prefer_ceil' } },
+        { id: 'pad', op: 'pad', params: { pads: [1, 0, 2, 3], axes: [2, 3], mode: 'reflect' } },
+        { id: 'cpad', op: 'pad', params: { pads: [1, 1], axes: [1], value: 0.5 } },
+        { id: 'rev', op: 'slice', params: { starts: [-1, 1], ends: [-100, 7], axes: [3, 1], steps: [-2, 3] } },
+        { id: 't', op: 'transpose', params: { perm: [0, 2, 3, 1] } },
+        { id: 'r', op: 'reshape', params: { shape: [0, 2, -1] } },
+      ],
+    };
+    const plan = buildPlan(spec);
+    const weights = makeWeights(plan);
+    const bytes = exportOnnx(plan, weights);
+    const x = fillUniform(new Float32Array(numel(plan.inputShape)), 8, -1, 1);
+    expectClose(forward(plan, x), await ortOutput(bytes, x, plan.inputShape), 'export');
+    const back = imported(bytes);
+    expect(ops(back)).toEqual(ops(plan));
+    expect(back.outputShape).toEqual(plan.outputShape);
+    const counts = (p: Plan) => p.nodes.map((n) => [n.counts.macs, n.counts.flops, n.outShape]);
+    expect(counts(back)).toEqual(counts(plan));
   });
 });
