@@ -9,11 +9,14 @@
  * GlobalMaxPool, BatchNormalization, Relu, Clip (0, 6) as relu6 (and (0, inf) as relu), Sigmoid,
  * Gemm and MatMul as linear (a following Add of a constant vector becomes the bias, as it does
  * after a Conv without one), Add, Mul, Concat, Reshape and Flatten (as flatten, when they merge
- * neighbouring dimensions), Dropout, Softmax, LRN (odd sizes), Identity. Folded together:
- * Reshape -> Transpose(0, 2, 1, 3, 4) -> Reshape as channel_shuffle, and the exporter's own
- * compositions (min pooling, stochastic pooling, even-size LRN) back into their ops. Constants
- * (initializers, Constant nodes, and Shape / Gather / Unsqueeze / Squeeze / Concat / Cast over
- * them) feed Reshape shapes and similar inputs.
+ * neighbouring dimensions, else reshape), Dropout, Softmax, LRN (odd sizes), Identity; the data
+ * movement of any rank as transpose, slice (Slice, and Split as a slice per output), pad, resize
+ * (Resize, Upsample) and reshape (Squeeze, Unsqueeze). Folded together: Reshape ->
+ * Transpose(0, 2, 1, 3, 4) -> Reshape as channel_shuffle, and the exporter's own compositions
+ * (min pooling, stochastic pooling, even-size LRN) back into their ops. Constants (initializers,
+ * Constant nodes, and Shape / Gather / Unsqueeze / Squeeze / Concat / Cast / Slice / Reshape /
+ * Transpose / Range / ConstantOfShape / arithmetic over them, onnx/shape-fold.ts) feed Reshape
+ * shapes, Slice bounds, pads and similar inputs.
  *
  * Anything else is refused before a layer is built: one SpecError lists every unsupported op
  * type with the names of its nodes, so nothing is ever silently counted as zero.
