@@ -4,8 +4,7 @@
  * sizes and pads in uniforms. The output is written in runs that fit one binding; the input is
  * bound whole.
  */
-import { checkWhole, flatRunsOf, MAIN_PARAMS, THREAD, WG } from '../../kernels/wgsl/chunks.ts';
-import { gridFor, sliceBinding, uniformsWgsl } from '../../kernels/wgsl/common.ts';
+import { gatherDispatches } from '../../kernels/wgsl/strided.ts';
 import { numel } from '../../tensor.ts';
 import type { UniformField, WebGpuKernel } from '../types.ts';
 import { stridesOf } from '../view.ts';
@@ -19,7 +18,6 @@ const MAP: Record<PadAttrs['mode'], string> = {
 
 export const padWgsl: WebGpuKernel<PadAttrs> = {
   plan({ attrs: a, limits }) {
-    checkWhole(numel(a.inShape), limits, 'the input');
     const rank = a.inShape.length;
     const strides = stridesOf(a.inShape);
     const dimFields: UniformField[] = [];
@@ -34,26 +32,11 @@ export const padWgsl: WebGpuKernel<PadAttrs> = {
     src += c * u.s${d};
   }`);
     }
-    const dispatches = flatRunsOf(a.total, limits).map(({ first, count }) => {
-      const y = sliceBinding({ output: true }, first, count, limits);
-      const fields: UniformField[] = [['count', 'i32', count], ['first', 'i32', first], ['yBase', 'i32', y.base], ['value', 'f32', a.value], ...dimFields];
-      const code = `
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-${uniformsWgsl(fields, 2)}
-@compute @workgroup_size(${WG})
-fn main(${MAIN_PARAMS}) {
-  ${THREAD}
-  if (t >= u.count) { return; }
-  var rem = u.first + t;
-  var src = 0;
+    const body = `  var src = 0;
   var inside = true;
 ${steps.join('\n')}
-  y[u.yBase + t] = select(u.value, x[select(0, src, inside)], inside);
-}
-`;
-      return { code, bindings: [{ buffer: { input: 0 } }, y.binding], uniforms: fields, workgroups: gridFor(Math.ceil(count / WG), limits) };
-    });
+  y[u.yBase + t] = select(u.value, x[select(0, src, inside)], inside);`;
+    const dispatches = gatherDispatches(a.total, numel(a.inShape), limits, [['value', 'f32', a.value], ...dimFields], body);
     return { dispatches };
   },
 };
