@@ -496,6 +496,56 @@ describe('activations vs ONNX Relu / Sigmoid / Clip / Softmax / LRN', () => {
   unary('dropout', 'dropout is Identity at inference', [2, 8, 72, 72], single('Dropout'), { p: 0.3 });
 });
 
+describe('activations vs ONNX HardSwish / HardSigmoid / Clip / SiLU / GELU compositions', () => {
+  const unary = (op: string, name: string, shape: Shape, build: (io: Io) => string, params: Record<string, ParamValue> = {}, scale = 1) =>
+    defineCase({ name, op, params, shapes: [shape], inputs: (s) => seededInputs(s, scale), onnx: build });
+  const scalar = (g: OnnxGraphBuilder, name: string, v: number) => g.initializer(name, new Float32Array([v]), []);
+  unary('hardswish', 'hardswish vs HardSwish, inputs in (-5, 5)', [2, 8, 72, 72], ({ x, g }) => {
+    g.node('HardSwish', [x[0]], ['y']);
+    return 'y';
+  }, {}, 5);
+  unary('hardsigmoid', "hardsigmoid with ONNX's alpha 0.2, beta 0.5 vs HardSigmoid", [2, 8, 9, 9], ({ x, g }) => {
+    g.node('HardSigmoid', [x[0]], ['y'], { alpha: float(0.2), beta: float(0.5) });
+    return 'y';
+  }, { alpha: 0.2, beta: 0.5 }, 4);
+  unary('hardsigmoid', "hardsigmoid with PyTorch's defaults vs HardSigmoid(alpha 1/6)", [1, 16, 9, 9], ({ x, g }) => {
+    g.node('HardSigmoid', [x[0]], ['y'], { alpha: float(1 / 6), beta: float(0.5) });
+    return 'y';
+  }, {}, 4);
+  unary('clip', 'clip(-0.5, 0.25) vs Clip', [2, 3, 9, 9], ({ x, g }) => {
+    g.node('Clip', [x[0], scalar(g, 'lo', -0.5), scalar(g, 'hi', 0.25)], ['y']);
+    return 'y';
+  }, { min: -0.5, max: 0.25 });
+  unary('clip', 'clip with max only vs Clip(x, "", max)', [2, 3, 9, 9], ({ x, g }) => {
+    g.node('Clip', [x[0], '', scalar(g, 'hi', 0.25)], ['y']);
+    return 'y';
+  }, { max: 0.25 });
+  unary('silu', 'silu vs Mul(x, Sigmoid(x)), inputs in (-8, 8)', [2, 8, 72, 72], ({ x, g }) => {
+    g.node('Sigmoid', [x[0]], ['s']);
+    g.node('Mul', [x[0], 's'], ['y']);
+    return 'y';
+  }, {}, 8);
+  unary('gelu', 'gelu (erf) vs 0.5 * x * (1 + Erf(x / sqrt 2)), inputs in (-6, 6)', [2, 8, 72, 72], ({ x, g }) => {
+    g.node('Div', [x[0], scalar(g, 'sqrt2', Math.SQRT2)], ['d']);
+    g.node('Erf', ['d'], ['e']);
+    g.node('Add', ['e', scalar(g, 'one', 1)], ['e1']);
+    g.node('Mul', [x[0], 'e1'], ['m']);
+    g.node('Mul', ['m', scalar(g, 'half', 0.5)], ['y']);
+    return 'y';
+  }, {}, 6);
+  unary('gelu', 'gelu (tanh) vs the tanh formula with Tanh / Pow', [2, 8, 9, 9], ({ x, g }) => {
+    g.node('Pow', [x[0], scalar(g, 'three', 3)], ['x3']);
+    g.node('Mul', ['x3', scalar(g, 'c', 0.044715)], ['cx3']);
+    g.node('Add', [x[0], 'cx3'], ['inner']);
+    g.node('Mul', ['inner', scalar(g, 'k', Math.sqrt(2 / Math.PI))], ['u']);
+    g.node('Tanh', ['u'], ['t']);
+    g.node('Add', ['t', scalar(g, 'one', 1)], ['t1']);
+    g.node('Mul', [x[0], 't1'], ['m']);
+    g.node('Mul', ['m', scalar(g, 'half', 0.5)], ['y']);
+    return 'y';
+  }, { approximate: 'tanh' }, 6);
+});
+
 describe('structure ops vs ONNX Add / Mul / Concat / Flatten / Reshape-Transpose-Reshape', () => {
   const binary = (op: 'add' | 'mul', name: string, a: Shape, b: Shape) =>
     defineCase({

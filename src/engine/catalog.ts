@@ -123,6 +123,20 @@ const OP_DOCS: Record<string, CatalogDoc> = {
   relu: noParams(),
   relu6: noParams(),
   sigmoid: noParams(),
+  silu: noParams(),
+  hardswish: noParams(),
+  hardsigmoid: {
+    params: [param('alpha', 'number', '1/6', 'slope (PyTorch 1/6; ONNX HardSigmoid 0.2)'), param('beta', 'number', '0.5', 'offset')],
+    example: { inputs: [map], params: { alpha: 1 / 6, beta: 0.5 } },
+  },
+  clip: {
+    params: [param('min', 'number', null, 'lower bound (none: unbounded)'), param('max', 'number', null, 'upper bound (none: unbounded)')],
+    example: { inputs: [map], params: { min: -1, max: 1 } },
+  },
+  gelu: {
+    params: [param('approximate', 'enum', 'none', '"none": the exact erf form; "tanh": the tanh approximation', { choices: ['none', 'tanh'] })],
+    example: { inputs: [map], params: { approximate: 'none' } },
+  },
   softmax: {
     params: [param('axis', 'int', '1', 'the dimension the probabilities sum to 1 over')],
     example: { inputs: [[1, 10]], params: { axis: 1 } },
