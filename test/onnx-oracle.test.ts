@@ -547,17 +547,37 @@ describe('activations vs ONNX HardSwish / HardSigmoid / Clip / SiLU / GELU compo
 });
 
 describe('structure ops vs ONNX Add / Mul / Concat / Flatten / Reshape-Transpose-Reshape', () => {
-  const binary = (op: 'add' | 'mul', name: string, a: Shape, b: Shape) =>
+  const binary = (op: 'add' | 'sub' | 'mul' | 'div', name: string, a: Shape, b: Shape) =>
     defineCase({
       name,
       op,
       params: {},
       shapes: [a, b],
       onnx: ({ x, g }) => {
-        g.node(op === 'add' ? 'Add' : 'Mul', [x[0], x[1]], ['y']);
+        g.node({ add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' }[op], [x[0], x[1]], ['y']);
         return 'y';
       },
     });
+  for (const op of ['sub', 'div'] as const) {
+    binary(op, `${op}: same shape`, [2, 8, 72, 72], [2, 8, 72, 72]);
+    binary(op, `${op}: [N, C, 1, 1] with [N, C, H, W] (broadcast first, order kept)`, [2, 16, 1, 1], [2, 16, 9, 9]);
+    binary(op, `${op}: [N, 1, H, W] with [1, C, 1, W] (both broadcast)`, [2, 1, 5, 7], [1, 3, 1, 7]);
+  }
+  const ONNX_BINARY = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' } as const;
+  for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+    for (const first of [false, true]) {
+      defineCase({
+        name: `${op}: one input and a constant [C, 1, 1] operand${first ? ' on the left' : ''}`,
+        op,
+        params: { weight_shape: [6, 1, 1], weight_value: 0.37, ...(first ? { weight_first: true } : {}) },
+        shapes: [[2, 6, 5, 4]],
+        onnx: ({ x, w, g }) => {
+          g.node(ONNX_BINARY[op], first ? [w('weight'), x[0]] : [x[0], w('weight')], ['y']);
+          return 'y';
+        },
+      });
+    }
+  }
   for (const op of ['add', 'mul'] as const) {
     binary(op, `${op}: same shape (residual)`, [2, 8, 72, 72], [2, 8, 72, 72]);
     binary(op, `${op}: [1, C, H, W] with [1, C, 1, 1] (SE scaling)`, [1, 16, 9, 9], [1, 16, 1, 1]);

@@ -76,6 +76,17 @@ const pool = (dilation: boolean, ceil: boolean): CatalogDoc => ({
   suggest: (): Params[] => [{ kernel: 3, stride: 2, padding: 1 }, { kernel: 2 }, { kernel: 1 }],
 });
 
+/** add / sub / mul / div: two inputs, or one input and a constant operand (a weight of weight_shape). */
+const binaryDoc = (inputs: Shape[]): CatalogDoc => ({
+  params: [
+    param('weight_shape', 'int_list', null, 'with one input: the shape of a constant operand (a weight, counted as params), broadcast against it'),
+    param('weight_first', 'bool', 'false', 'the constant is the left operand (c - x, c / x)'),
+    param('weight_value', 'number', null, 'the constant\'s value when made from the seed (default 1 for mul / div, 0 for add / sub)'),
+  ],
+  example: { inputs: [inputs[0]], params: { weight_shape: inputs[1].slice(1), weight_first: false, weight_value: 1 } },
+  suggest: () => [{}],
+});
+
 const OP_DOCS: Record<string, CatalogDoc> = {
   conv2d: {
     params: [P.outChannels(), P.kernel(), P.stride(), P.padding(), P.dilation(), P.groups(), P.bias()],
@@ -109,8 +120,10 @@ const OP_DOCS: Record<string, CatalogDoc> = {
     example: { inputs: [[1, 64]], params: { out_features: 10, bias: true } },
     suggest: () => [{ out_features: 1000 }],
   },
-  add: noParams([map, map]),
-  mul: noParams([map, [1, 16, 1, 1]]),
+  add: binaryDoc([map, map]),
+  sub: binaryDoc([map, map]),
+  mul: binaryDoc([map, [1, 16, 1, 1]]),
+  div: binaryDoc([map, [1, 16, 1, 1]]),
   concat: {
     params: [param('axis', 'int', '1', 'the dimension to join along (1 = channels)')],
     example: { inputs: [map, [1, 8, 8, 8]], params: { axis: 1 } },
