@@ -447,6 +447,24 @@ describe('batch_norm vs ONNX BatchNormalization (inference)', () => {
   bn('[N, C]', [4, 32], {});
 });
 
+describe('layer_norm vs ONNX LayerNormalization (opset 17+)', () => {
+  const ln = (name: string, shape: Shape, params: Record<string, ParamValue>, axis: number, eps: number, bias = true, scale = 1) =>
+    defineCase({
+      name,
+      op: 'layer_norm',
+      params,
+      shapes: [shape],
+      inputs: (s) => seededInputs(s, scale),
+      onnx: ({ x, w, g }) => {
+        g.node('LayerNormalization', [x[0], w('weight'), ...(bias ? [w('bias')] : [])], ['y'], { axis: int(axis), epsilon: float(eps) });
+        return 'y';
+      },
+    });
+  ln('the last dim of NHWC [4, 14, 14, 96] (ConvNeXt; 784 rows: two CPU units)', [4, 14, 14, 96], {}, -1, 1e-5);
+  ln('normalized_shape [4, 5] = axis -2, eps 1e-6 (ConvNeXt uses 1e-6)', [3, 6, 4, 5], { normalized_shape: [4, 5], eps: 1e-6 }, -2, 1e-6, true, 3);
+  ln('axis 1 of NCHW, no bias', [2, 3, 4, 5], { axis: 1, bias: false }, 1, 1e-5, false);
+});
+
 describe('activations vs ONNX Relu / Sigmoid / Clip / Softmax / LRN', () => {
   const unary = (op: string, name: string, shape: Shape, build: (io: Io) => string, params: Record<string, ParamValue> = {}, scale = 1) =>
     defineCase({ name, op, params, shapes: [shape], inputs: (s) => seededInputs(s, scale), onnx: build });

@@ -158,6 +158,16 @@ const OP_DOCS: Record<string, CatalogDoc> = {
     params: [param('eps', 'number', '1e-5', 'added to the variance before the square root')],
     example: { inputs: [map], params: { eps: 1e-5 } },
   },
+  layer_norm: {
+    params: [
+      param('normalized_shape', 'int_list', null, 'the trailing dims normalised together (PyTorch); or give axis'),
+      param('axis', 'int', '-1', 'the first normalised dim, negative from the end (ONNX); default: the last dim'),
+      param('eps', 'number', '1e-5', 'added to the variance before the square root'),
+      param('elementwise_affine', 'bool', 'true', 'a learned weight (and bias) per element of the normalised shape'),
+      P.bias(),
+    ],
+    example: { inputs: [[1, 8, 8, 16]], params: { normalized_shape: [16], eps: 1e-5, elementwise_affine: true, bias: true } },
+  },
   lrn: {
     params: [
       param('size', 'int', null, 'neighbouring channels in the window', { min: 1 }),
