@@ -465,6 +465,27 @@ describe('layer_norm vs ONNX LayerNormalization (opset 17+)', () => {
   ln('axis 1 of NCHW, no bias', [2, 3, 4, 5], { axis: 1, bias: false }, 1, 1e-5, false);
 });
 
+describe('reduce_mean / reduce_max vs ONNX ReduceMean / ReduceMax (opset 18+: axes as an input)', () => {
+  for (const [op, onnxOp] of [['reduce_mean', 'ReduceMean'], ['reduce_max', 'ReduceMax']] as const) {
+    const reduce = (name: string, shape: Shape, axes: number[] | undefined, keepdims: boolean) =>
+      defineCase({
+        name: `${op}: ${name}`,
+        op,
+        params: { ...(axes ? { axes } : {}), ...(keepdims ? {} : { keepdims: false }) },
+        shapes: [shape],
+        onnx: ({ x, g }) => {
+          const inputs = [x[0], ...(axes ? [g.int64Initializer('axes', axes)] : [])];
+          g.node(onnxOp, inputs, ['y'], { keepdims: int(keepdims ? 1 : 0) });
+          return 'y';
+        },
+      });
+    reduce('H and W of NCHW, keepdims', [2, 16, 9, 9], [2, 3], true);
+    reduce('axis -1 of [N, T, C], no keepdims', [2, 10, 48], [-1], false);
+    reduce('axes 0 and 2 (interleaved)', [3, 4, 5, 6], [0, 2], true);
+    reduce('every axis (no axes input)', [2, 3, 4, 5], undefined, true);
+  }
+});
+
 describe('activations vs ONNX Relu / Sigmoid / Clip / Softmax / LRN', () => {
   const unary = (op: string, name: string, shape: Shape, build: (io: Io) => string, params: Record<string, ParamValue> = {}, scale = 1) =>
     defineCase({ name, op, params, shapes: [shape], inputs: (s) => seededInputs(s, scale), onnx: build });

@@ -76,6 +76,15 @@ const pool = (dilation: boolean, ceil: boolean): CatalogDoc => ({
   suggest: (): Params[] => [{ kernel: 3, stride: 2, padding: 1 }, { kernel: 2 }, { kernel: 1 }],
 });
 
+/** reduce_mean / reduce_max: axes and keepdims as ONNX has them. */
+const reduceDoc = (): CatalogDoc => ({
+  params: [
+    param('axes', 'int_list', null, 'the dims reduced (negative from the end); none: every dim'),
+    param('keepdims', 'bool', 'true', 'keep each reduced dim as size 1'),
+  ],
+  example: { inputs: [map], params: { axes: [2, 3], keepdims: true } },
+});
+
 /** add / sub / mul / div: two inputs, or one input and a constant operand (a weight of weight_shape). */
 const binaryDoc = (inputs: Shape[]): CatalogDoc => ({
   params: [
@@ -158,6 +167,8 @@ const OP_DOCS: Record<string, CatalogDoc> = {
     params: [param('eps', 'number', '1e-5', 'added to the variance before the square root')],
     example: { inputs: [map], params: { eps: 1e-5 } },
   },
+  reduce_mean: reduceDoc(),
+  reduce_max: reduceDoc(),
   layer_norm: {
     params: [
       param('normalized_shape', 'int_list', null, 'the trailing dims normalised together (PyTorch); or give axis'),
