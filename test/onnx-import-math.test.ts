@@ -18,6 +18,7 @@ import { runNodeInline } from '../src/engine/backends/cpu/reference.ts';
 import type { WebGpuBackend } from '../src/engine/backends/webgpu/backend.ts';
 import { buildPlan, INPUT, ModelWithWeights, type Plan } from '../src/engine/graph/plan.ts';
 import { float, int, ints, OnnxGraphBuilder } from '../src/engine/onnx/builder.ts';
+import { exportOnnx } from '../src/engine/onnx/export.ts';
 import { importOnnx } from '../src/engine/onnx/import.ts';
 import { fillUniform } from '../src/engine/rng.ts';
 import { numel, type Shape } from '../src/engine/tensor.ts';
@@ -279,5 +280,49 @@ describe('binary ops and constants', () => {
     expect(plan.nodes[0].outShape).toEqual([1, 3, 8, 5]);
     expect(plan.nodes[0].counts.macs).toBe(24 * 8 * 5);
     expect(plan.nodes[0].params).toBe(8 * 5 + 5);
+  });
+});
+
+describe('export and back', () => {
+  it('a spec with every new op exports to ONNX that onnxruntime runs to the engine\'s output, and imports back to the same ops and counts', async () => {
+    const spec = {
+      format: 'convscope/v1',
+      name: 'math ops round trip',
+      input: { shape: [1, 3, 6, 6] },
+      seed: 4,
+      layers: [
+        { id: 'norm', op: 'sub', params: { weight_shape: [3, 1, 1], weight_value: 0.25 } },
+        { id: 'scale', op: 'div', params: { weight_shape: [1], weight_value: 0.5 } },
+        { id: 'c1', op: 'conv2d', params: { out_channels: 8, kernel: 3, padding: 1 } },
+        { id: 'hs', op: 'hardswish' },
+        { id: 'sq', op: 'reduce_mean', params: { axes: [2, 3] } },
+        { id: 'gate', op: 'hardsigmoid', params: { alpha: 0.2 } },
+        { id: 'se', op: 'mul', inputs: ['hs', 'gate'] },
+        { id: 'act', op: 'silu' },
+        { id: 'ln', op: 'layer_norm', params: { normalized_shape: [6], eps: 1e-6 } },
+        { id: 'fc1', op: 'linear', params: { out_features: 12 } },
+        { id: 'g1', op: 'gelu' },
+        { id: 'fc2', op: 'linear', params: { out_features: 6, bias: false } },
+        { id: 'g2', op: 'gelu', params: { approximate: 'tanh' } },
+        { id: 'ls', op: 'mul', params: { weight_shape: [8, 1, 1], weight_value: 0.1, weight_first: true } },
+        { id: 'res', op: 'add', inputs: ['ls', 'act'] },
+        { id: 'inv', op: 'sub', params: { weight_shape: [], weight_value: 1, weight_first: true } },
+        { id: 'clamp', op: 'clip', params: { min: -1 } },
+        { id: 'mx', op: 'reduce_max', params: { axes: [1], keepdims: false } },
+        { id: 'ln2', op: 'layer_norm', params: { axis: 1, elementwise_affine: false } },
+        { id: 'all', op: 'reduce_max' },
+      ],
+    };
+    const plan = buildPlan(spec);
+    const bytes = exportOnnx(plan, makeWeights(plan));
+    const x = fillUniform(new Float32Array(numel(plan.inputShape)), 9, -2, 2);
+    expect(worstError(forward(plan, x), await ortOutput(bytes, x, plan.inputShape))).toBeLessThanOrEqual(TOLERANCE);
+    const back = imported(bytes);
+    expect(ops(back).join(' ')).toEqual(ops(plan).join(' '));
+    // LayerNormalization requires a Scale: ln2 (no affine) comes back with 36 ones as its weight,
+    // 36 params and 36 multiplies more; everything else counts the same.
+    const t = plan.totals;
+    expect(back.totals).toEqual({ ...t, params: t.params + 36, paramBytes: t.paramBytes + 36 * 4, flops: t.flops + 36 });
+    expect(worstError(forward(back, x), forward(plan, x))).toBeLessThanOrEqual(1e-6);
   });
 });

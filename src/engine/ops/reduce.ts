@@ -25,6 +25,8 @@ export interface ReduceAttrs {
   redStrides: number[];
   /** Elements reduced into each output. */
   count: number;
+  /** The reduced axes as given (normalised, sorted): what an ONNX export states. */
+  axes: number[];
 }
 
 /** Outputs per CPU work unit. */
@@ -55,6 +57,7 @@ function reduceAttrs(kind: ReduceKind, input: number[], reduced: Set<number>): R
     redDims: red.map(([s]) => s),
     redStrides: red.map(([, st]) => st),
     count,
+    axes: [...reduced].sort((x, y) => x - y),
   };
 }
 
