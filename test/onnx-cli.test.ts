@@ -16,6 +16,7 @@ import { fillUniform } from '../src/engine/rng.ts';
 import { makeInput } from '../src/engine/weights.ts';
 import type { Report } from '../src/shared/report.ts';
 import { describeRun, runCli, type CliResult } from './helpers/cli-process.ts';
+import { relativeError } from './helpers/relative-error.ts';
 
 const E2E_TOLERANCE = 5e-3;
 
@@ -47,15 +48,6 @@ async function ortRun(path: string, x: Float32Array, shape: number[], input = 'i
   } finally {
     await s.release();
   }
-}
-
-function relativeError(got: Float32Array, want: Float32Array): number {
-  expect(got.length).toBe(want.length);
-  let scale = 1e-30;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / scale);
-  return worst;
 }
 
 const argmax = (a: Float32Array) => a.reduce((best, v, i) => (v > a[best] ? i : best), 0);

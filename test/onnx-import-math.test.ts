@@ -24,6 +24,7 @@ import { fillUniform } from '../src/engine/rng.ts';
 import { numel, type Shape } from '../src/engine/tensor.ts';
 import { makeWeights } from '../src/engine/weights.ts';
 import { openTestBackend, WEBGPU_TESTS } from './helpers/webgpu.ts';
+import { relativeError } from './helpers/relative-error.ts';
 
 const TOLERANCE = 1e-4;
 const FIXTURE = join(import.meta.dirname, 'data', 'onnx', 'torch-math-ops.onnx');
@@ -49,15 +50,6 @@ async function ortOutput(bytes: Uint8Array, x: Float32Array, shape: Shape): Prom
   }
 }
 
-function worstError(got: Float32Array, want: Float32Array): number {
-  expect(got.length).toBe(want.length);
-  let scale = 1e-30;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / scale);
-  return worst;
-}
-
 let gpu: WebGpuBackend | null = null;
 beforeAll(async () => {
   if (WEBGPU_TESTS) gpu = await openTestBackend();
@@ -71,11 +63,11 @@ async function agrees(bytes: Uint8Array, scale = 2): Promise<Plan> {
   const plan = imported(bytes);
   const x = fillUniform(new Float32Array(numel(plan.inputShape)), 5, -scale, scale);
   const want = await ortOutput(bytes, x, plan.inputShape);
-  expect(worstError(forward(plan, x), want), 'cpu vs onnxruntime').toBeLessThanOrEqual(TOLERANCE);
+  expect(relativeError(forward(plan, x), want), 'cpu vs onnxruntime').toBeLessThanOrEqual(TOLERANCE);
   if (gpu) {
     const m = await gpu.prepare(plan, makeWeights(plan));
     try {
-      expect(worstError(await m.forward(x), want), 'webgpu vs onnxruntime').toBeLessThanOrEqual(TOLERANCE);
+      expect(relativeError(await m.forward(x), want), 'webgpu vs onnxruntime').toBeLessThanOrEqual(TOLERANCE);
     } finally {
       await m.dispose();
     }
@@ -316,13 +308,13 @@ describe('export and back', () => {
     const plan = buildPlan(spec);
     const bytes = exportOnnx(plan, makeWeights(plan));
     const x = fillUniform(new Float32Array(numel(plan.inputShape)), 9, -2, 2);
-    expect(worstError(forward(plan, x), await ortOutput(bytes, x, plan.inputShape))).toBeLessThanOrEqual(TOLERANCE);
+    expect(relativeError(forward(plan, x), await ortOutput(bytes, x, plan.inputShape))).toBeLessThanOrEqual(TOLERANCE);
     const back = imported(bytes);
     expect(ops(back).join(' ')).toEqual(ops(plan).join(' '));
     // LayerNormalization requires a Scale: ln2 (no affine) comes back with 36 ones as its weight,
     // 36 params and 36 multiplies more; everything else counts the same.
     const t = plan.totals;
     expect(back.totals).toEqual({ ...t, params: t.params + 36, paramBytes: t.paramBytes + 36 * 4, flops: t.flops + 36 });
-    expect(worstError(forward(back, x), forward(plan, x))).toBeLessThanOrEqual(1e-6);
+    expect(relativeError(forward(back, x), forward(plan, x))).toBeLessThanOrEqual(1e-6);
   });
 });
