@@ -447,6 +447,45 @@ describe('batch_norm vs ONNX BatchNormalization (inference)', () => {
   bn('[N, C]', [4, 32], {});
 });
 
+describe('layer_norm vs ONNX LayerNormalization (opset 17+)', () => {
+  const ln = (name: string, shape: Shape, params: Record<string, ParamValue>, axis: number, eps: number, bias = true, scale = 1) =>
+    defineCase({
+      name,
+      op: 'layer_norm',
+      params,
+      shapes: [shape],
+      inputs: (s) => seededInputs(s, scale),
+      onnx: ({ x, w, g }) => {
+        g.node('LayerNormalization', [x[0], w('weight'), ...(bias ? [w('bias')] : [])], ['y'], { axis: int(axis), epsilon: float(eps) });
+        return 'y';
+      },
+    });
+  ln('the last dim of NHWC [4, 14, 14, 96] (ConvNeXt; 784 rows: two CPU units)', [4, 14, 14, 96], {}, -1, 1e-5);
+  ln('normalized_shape [4, 5] = axis -2, eps 1e-6 (ConvNeXt uses 1e-6)', [3, 6, 4, 5], { normalized_shape: [4, 5], eps: 1e-6 }, -2, 1e-6, true, 3);
+  ln('axis 1 of NCHW, no bias', [2, 3, 4, 5], { axis: 1, bias: false }, 1, 1e-5, false);
+});
+
+describe('reduce_mean / reduce_max vs ONNX ReduceMean / ReduceMax (opset 18+: axes as an input)', () => {
+  for (const [op, onnxOp] of [['reduce_mean', 'ReduceMean'], ['reduce_max', 'ReduceMax']] as const) {
+    const reduce = (name: string, shape: Shape, axes: number[] | undefined, keepdims: boolean) =>
+      defineCase({
+        name: `${op}: ${name}`,
+        op,
+        params: { ...(axes ? { axes } : {}), ...(keepdims ? {} : { keepdims: false }) },
+        shapes: [shape],
+        onnx: ({ x, g }) => {
+          const inputs = [x[0], ...(axes ? [g.int64Initializer('axes', axes)] : [])];
+          g.node(onnxOp, inputs, ['y'], { keepdims: int(keepdims ? 1 : 0) });
+          return 'y';
+        },
+      });
+    reduce('H and W of NCHW, keepdims', [2, 16, 9, 9], [2, 3], true);
+    reduce('axis -1 of [N, T, C], no keepdims', [2, 10, 48], [-1], false);
+    reduce('axes 0 and 2 (interleaved)', [3, 4, 5, 6], [0, 2], true);
+    reduce('every axis (no axes input)', [2, 3, 4, 5], undefined, true);
+  }
+});
+
 describe('activations vs ONNX Relu / Sigmoid / Clip / Softmax / LRN', () => {
   const unary = (op: string, name: string, shape: Shape, build: (io: Io) => string, params: Record<string, ParamValue> = {}, scale = 1) =>
     defineCase({ name, op, params, shapes: [shape], inputs: (s) => seededInputs(s, scale), onnx: build });
@@ -496,18 +535,88 @@ describe('activations vs ONNX Relu / Sigmoid / Clip / Softmax / LRN', () => {
   unary('dropout', 'dropout is Identity at inference', [2, 8, 72, 72], single('Dropout'), { p: 0.3 });
 });
 
+describe('activations vs ONNX HardSwish / HardSigmoid / Clip / SiLU / GELU compositions', () => {
+  const unary = (op: string, name: string, shape: Shape, build: (io: Io) => string, params: Record<string, ParamValue> = {}, scale = 1) =>
+    defineCase({ name, op, params, shapes: [shape], inputs: (s) => seededInputs(s, scale), onnx: build });
+  const scalar = (g: OnnxGraphBuilder, name: string, v: number) => g.initializer(name, new Float32Array([v]), []);
+  unary('hardswish', 'hardswish vs HardSwish, inputs in (-5, 5)', [2, 8, 72, 72], ({ x, g }) => {
+    g.node('HardSwish', [x[0]], ['y']);
+    return 'y';
+  }, {}, 5);
+  unary('hardsigmoid', "hardsigmoid with ONNX's alpha 0.2, beta 0.5 vs HardSigmoid", [2, 8, 9, 9], ({ x, g }) => {
+    g.node('HardSigmoid', [x[0]], ['y'], { alpha: float(0.2), beta: float(0.5) });
+    return 'y';
+  }, { alpha: 0.2, beta: 0.5 }, 4);
+  unary('hardsigmoid', "hardsigmoid with PyTorch's defaults vs HardSigmoid(alpha 1/6)", [1, 16, 9, 9], ({ x, g }) => {
+    g.node('HardSigmoid', [x[0]], ['y'], { alpha: float(1 / 6), beta: float(0.5) });
+    return 'y';
+  }, {}, 4);
+  unary('clip', 'clip(-0.5, 0.25) vs Clip', [2, 3, 9, 9], ({ x, g }) => {
+    g.node('Clip', [x[0], scalar(g, 'lo', -0.5), scalar(g, 'hi', 0.25)], ['y']);
+    return 'y';
+  }, { min: -0.5, max: 0.25 });
+  unary('clip', 'clip with max only vs Clip(x, "", max)', [2, 3, 9, 9], ({ x, g }) => {
+    g.node('Clip', [x[0], '', scalar(g, 'hi', 0.25)], ['y']);
+    return 'y';
+  }, { max: 0.25 });
+  unary('silu', 'silu vs Mul(x, Sigmoid(x)), inputs in (-8, 8)', [2, 8, 72, 72], ({ x, g }) => {
+    g.node('Sigmoid', [x[0]], ['s']);
+    g.node('Mul', [x[0], 's'], ['y']);
+    return 'y';
+  }, {}, 8);
+  unary('gelu', 'gelu (erf) vs 0.5 * x * (1 + Erf(x / sqrt 2)), inputs in (-6, 6)', [2, 8, 72, 72], ({ x, g }) => {
+    g.node('Div', [x[0], scalar(g, 'sqrt2', Math.SQRT2)], ['d']);
+    g.node('Erf', ['d'], ['e']);
+    g.node('Add', ['e', scalar(g, 'one', 1)], ['e1']);
+    g.node('Mul', [x[0], 'e1'], ['m']);
+    g.node('Mul', ['m', scalar(g, 'half', 0.5)], ['y']);
+    return 'y';
+  }, {}, 6);
+  unary('gelu', 'gelu (tanh) vs the tanh formula with Tanh / Pow', [2, 8, 9, 9], ({ x, g }) => {
+    g.node('Pow', [x[0], scalar(g, 'three', 3)], ['x3']);
+    g.node('Mul', ['x3', scalar(g, 'c', 0.044715)], ['cx3']);
+    g.node('Add', [x[0], 'cx3'], ['inner']);
+    g.node('Mul', ['inner', scalar(g, 'k', Math.sqrt(2 / Math.PI))], ['u']);
+    g.node('Tanh', ['u'], ['t']);
+    g.node('Add', ['t', scalar(g, 'one', 1)], ['t1']);
+    g.node('Mul', [x[0], 't1'], ['m']);
+    g.node('Mul', ['m', scalar(g, 'half', 0.5)], ['y']);
+    return 'y';
+  }, { approximate: 'tanh' }, 6);
+});
+
 describe('structure ops vs ONNX Add / Mul / Concat / Flatten / Reshape-Transpose-Reshape', () => {
-  const binary = (op: 'add' | 'mul', name: string, a: Shape, b: Shape) =>
+  const binary = (op: 'add' | 'sub' | 'mul' | 'div', name: string, a: Shape, b: Shape) =>
     defineCase({
       name,
       op,
       params: {},
       shapes: [a, b],
       onnx: ({ x, g }) => {
-        g.node(op === 'add' ? 'Add' : 'Mul', [x[0], x[1]], ['y']);
+        g.node({ add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' }[op], [x[0], x[1]], ['y']);
         return 'y';
       },
     });
+  for (const op of ['sub', 'div'] as const) {
+    binary(op, `${op}: same shape`, [2, 8, 72, 72], [2, 8, 72, 72]);
+    binary(op, `${op}: [N, C, 1, 1] with [N, C, H, W] (broadcast first, order kept)`, [2, 16, 1, 1], [2, 16, 9, 9]);
+    binary(op, `${op}: [N, 1, H, W] with [1, C, 1, W] (both broadcast)`, [2, 1, 5, 7], [1, 3, 1, 7]);
+  }
+  const ONNX_BINARY = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' } as const;
+  for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+    for (const first of [false, true]) {
+      defineCase({
+        name: `${op}: one input and a constant [C, 1, 1] operand${first ? ' on the left' : ''}`,
+        op,
+        params: { weight_shape: [6, 1, 1], weight_value: 0.37, ...(first ? { weight_first: true } : {}) },
+        shapes: [[2, 6, 5, 4]],
+        onnx: ({ x, w, g }) => {
+          g.node(ONNX_BINARY[op], first ? [w('weight'), x[0]] : [x[0], w('weight')], ['y']);
+          return 'y';
+        },
+      });
+    }
+  }
   for (const op of ['add', 'mul'] as const) {
     binary(op, `${op}: same shape (residual)`, [2, 8, 72, 72], [2, 8, 72, 72]);
     binary(op, `${op}: [1, C, H, W] with [1, C, 1, 1] (SE scaling)`, [1, 16, 9, 9], [1, 16, 1, 1]);

@@ -288,7 +288,7 @@ describe('refusals name the node, the op type and the opset', () => {
   };
 
   it('an unsupported op lists the model opset and, for another domain, that domain\'s', () => {
-    expect(refusal((g) => g.node('Tanh', ['x'], ['y'], {}, 'squash'), 17)).toMatch(/^bad\.onnx \(ONNX opset 17\): 1 ONNX op type is not supported by convscope:\n {2}Tanh: node "squash"\n/);
+    expect(refusal((g) => g.node('Tanh', ['x'], ['y'], {}, 'squash'), 17)).toMatch(/^bad\.onnx \(ONNX opset 17\): 1 ONNX op type is not supported by convscope:\n {2}Tanh \(only inside GELU's tanh form[^\n]*\): node "squash"\n/);
     const g = new OnnxGraphBuilder('custom');
     g.input('x', [1, 4, 6, 6]);
     g.node('FusedThing', ['x'], ['y'], {}, 'fused');

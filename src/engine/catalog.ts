@@ -76,6 +76,26 @@ const pool = (dilation: boolean, ceil: boolean): CatalogDoc => ({
   suggest: (): Params[] => [{ kernel: 3, stride: 2, padding: 1 }, { kernel: 2 }, { kernel: 1 }],
 });
 
+/** reduce_mean / reduce_max: axes and keepdims as ONNX has them. */
+const reduceDoc = (): CatalogDoc => ({
+  params: [
+    param('axes', 'int_list', null, 'the dims reduced (negative from the end); none: every dim'),
+    param('keepdims', 'bool', 'true', 'keep each reduced dim as size 1'),
+  ],
+  example: { inputs: [map], params: { axes: [2, 3], keepdims: true } },
+});
+
+/** add / sub / mul / div: two inputs, or one input and a constant operand (a weight of weight_shape). */
+const binaryDoc = (inputs: Shape[]): CatalogDoc => ({
+  params: [
+    param('weight_shape', 'int_list', null, 'with one input: the shape of a constant operand (a weight, counted as params), broadcast against it'),
+    param('weight_first', 'bool', 'false', 'the constant is the left operand (c - x, c / x)'),
+    param('weight_value', 'number', null, 'the constant\'s value when made from the seed (default 1 for mul / div, 0 for add / sub)'),
+  ],
+  example: { inputs: [inputs[0]], params: { weight_shape: inputs[1].slice(1), weight_first: false, weight_value: 1 } },
+  suggest: () => [{}],
+});
+
 const OP_DOCS: Record<string, CatalogDoc> = {
   conv2d: {
     params: [P.outChannels(), P.kernel(), P.stride(), P.padding(), P.dilation(), P.groups(), P.bias()],
@@ -109,8 +129,10 @@ const OP_DOCS: Record<string, CatalogDoc> = {
     example: { inputs: [[1, 64]], params: { out_features: 10, bias: true } },
     suggest: () => [{ out_features: 1000 }],
   },
-  add: noParams([map, map]),
-  mul: noParams([map, [1, 16, 1, 1]]),
+  add: binaryDoc([map, map]),
+  sub: binaryDoc([map, map]),
+  mul: binaryDoc([map, [1, 16, 1, 1]]),
+  div: binaryDoc([map, [1, 16, 1, 1]]),
   concat: {
     params: [param('axis', 'int', '1', 'the dimension to join along (1 = channels)')],
     example: { inputs: [map, [1, 8, 8, 8]], params: { axis: 1 } },
@@ -123,6 +145,20 @@ const OP_DOCS: Record<string, CatalogDoc> = {
   relu: noParams(),
   relu6: noParams(),
   sigmoid: noParams(),
+  silu: noParams(),
+  hardswish: noParams(),
+  hardsigmoid: {
+    params: [param('alpha', 'number', '1/6', 'slope (PyTorch 1/6; ONNX HardSigmoid 0.2)'), param('beta', 'number', '0.5', 'offset')],
+    example: { inputs: [map], params: { alpha: 1 / 6, beta: 0.5 } },
+  },
+  clip: {
+    params: [param('min', 'number', null, 'lower bound (none: unbounded)'), param('max', 'number', null, 'upper bound (none: unbounded)')],
+    example: { inputs: [map], params: { min: -1, max: 1 } },
+  },
+  gelu: {
+    params: [param('approximate', 'enum', 'none', '"none": the exact erf form; "tanh": the tanh approximation', { choices: ['none', 'tanh'] })],
+    example: { inputs: [map], params: { approximate: 'none' } },
+  },
   softmax: {
     params: [param('axis', 'int', '1', 'the dimension the probabilities sum to 1 over')],
     example: { inputs: [[1, 10]], params: { axis: 1 } },
@@ -130,6 +166,18 @@ const OP_DOCS: Record<string, CatalogDoc> = {
   batch_norm: {
     params: [param('eps', 'number', '1e-5', 'added to the variance before the square root')],
     example: { inputs: [map], params: { eps: 1e-5 } },
+  },
+  reduce_mean: reduceDoc(),
+  reduce_max: reduceDoc(),
+  layer_norm: {
+    params: [
+      param('normalized_shape', 'int_list', null, 'the trailing dims normalised together (PyTorch); or give axis'),
+      param('axis', 'int', '-1', 'the first normalised dim, negative from the end (ONNX); default: the last dim'),
+      param('eps', 'number', '1e-5', 'added to the variance before the square root'),
+      param('elementwise_affine', 'bool', 'true', 'a learned weight (and bias) per element of the normalised shape'),
+      P.bias(),
+    ],
+    example: { inputs: [[1, 8, 8, 16]], params: { normalized_shape: [16], eps: 1e-5, elementwise_affine: true, bias: true } },
   },
   lrn: {
     params: [

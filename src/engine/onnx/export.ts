@@ -28,6 +28,7 @@ import type { SliceAttrs } from '../ops/slice/index.ts';
 import type { TransposeAttrs } from '../ops/transpose/index.ts';
 import { numel, shapeText, type Shape } from '../tensor.ts';
 import { float, int, ints, OnnxGraphBuilder, string, type AttrValue, type Dim } from './builder.ts';
+import { MATH_EMITTERS } from './export-math.ts';
 
 export interface ExportOptions {
   /** Declare the batch as the symbolic dimension "N" instead of the plan's fixed size. */
@@ -87,13 +88,18 @@ export function exportOnnx(plan: Plan, weights: ReadonlyMap<string, readonly Flo
     if (ws.length !== node.weights.length) {
       throw new Error(`export: op "${node.id}" declares ${node.weights.length} weights, ${ws.length} were given`);
     }
+    // Each weight's initializer is written when an emitter first names it, so one that writes a
+    // weight in another layout (an N-D linear's transposed MatMul operand) leaves no unused copy.
     const w: Record<string, string> = {};
+    const data: Record<string, Float32Array> = {};
     node.weights.forEach((decl, i) => {
-      w[decl.name] = g.initializer(names.value(`${node.id}.${decl.name}`), ws[i] as Float32Array, decl.shape);
+      data[decl.name] = ws[i] as Float32Array;
+      let name: string | undefined;
+      Object.defineProperty(w, decl.name, { enumerable: true, get: () => (name ??= g.initializer(names.value(`${node.id}.${decl.name}`), ws[i] as Float32Array, decl.shape)) });
     });
     const emit = EMITTERS[node.op];
     if (!emit) throw new Error(`export: no ONNX form for op ${node.op}`);
-    emit(ctx, { node, x: node.inputs.map((ref) => valueOf.get(ref)!), y: valueOf.get(node.id)!, w, name: node.id });
+    emit(ctx, { node, x: node.inputs.map((ref) => valueOf.get(ref)!), y: valueOf.get(node.id)!, w, data, name: node.id });
   }
 
   // With a symbolic batch the output's first dimension is "N" too, unless an op mixed the batch
@@ -159,7 +165,7 @@ function unique(taken: Set<string>, want: string): string {
   return name;
 }
 
-interface EmitContext {
+export interface EmitContext {
   g: OnnxGraphBuilder;
   names: Names;
   shared: Map<string, string>;
@@ -167,22 +173,24 @@ interface EmitContext {
   scalar(key: string, value: number): string;
 }
 
-interface EmitArgs {
+export interface EmitArgs {
   node: PlanNode;
   /** Input value names, in the op's input order. */
   x: string[];
   /** The value name the op's result must have. */
   y: string;
-  /** Initializer names by declared weight name. */
+  /** Initializer names by declared weight name (written on first use). */
   w: Record<string, string>;
+  /** The weights themselves, by declared name. */
+  data: Record<string, Float32Array>;
   /** The name of the node producing `y`. */
   name: string;
 }
 
-type Emitter = (ctx: EmitContext, a: EmitArgs) => void;
+export type Emitter = (ctx: EmitContext, a: EmitArgs) => void;
 
 /** Helper values and nodes of a composite: `<op id>/<part>`. */
-function part(ctx: EmitContext, a: EmitArgs, what: string): { value: string; node: string } {
+export function part(ctx: EmitContext, a: EmitArgs, what: string): { value: string; node: string } {
   return { value: ctx.names.value(`${a.node.id}/${what}`), node: ctx.names.node(`${a.node.id}/${what}`) };
 }
 
@@ -423,4 +431,5 @@ const EMITTERS: Record<string, Emitter> = {
     const ratio = ctx.scalar(`${a.node.id}.ratio`, (a.node.attrs as { p: number }).p);
     ctx.g.node('Dropout', [...a.x, ratio], [a.y], {}, a.name);
   },
+  ...MATH_EMITTERS,
 };

@@ -79,14 +79,21 @@ const DIRECT = new Set([
   'AveragePool',
   'GlobalAveragePool',
   'GlobalMaxPool',
+  'ReduceMean',
+  'ReduceMax',
   'BatchNormalization',
+  'LayerNormalization',
   'Relu',
   'Clip',
   'Sigmoid',
+  'HardSwish',
+  'HardSigmoid',
   'Gemm',
   'MatMul',
   'Add',
+  'Sub',
   'Mul',
+  'Div',
   'Concat',
   'Reshape',
   'Flatten',
@@ -108,14 +115,15 @@ const SHAPE_FOLDABLE = new Set(['Slice', 'Add', 'Sub', 'Mul', 'Div', 'ConstantOf
 
 /** Ops that exist only inside a folded pattern: said so when one appears elsewhere. */
 const PATTERN_ONLY: Record<string, string> = {
+  Erf: "only inside GELU as torch.onnx.export writes it: Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5",
+  Tanh: "only inside GELU's tanh form as torch.onnx.export writes it (0.5 * x * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 x^3))))",
   Neg: 'only as min pooling, Neg -> MaxPool -> Neg',
-  Div: "only inside the exporter's stochastic pooling or even-size LRN",
   Greater: "only inside the exporter's stochastic pooling",
   Where: "only inside the exporter's stochastic pooling",
-  Pow: "only inside the exporter's even-size LRN",
+  Pow: "only inside the exporter's even-size LRN (torch writes GELU's x^3 as Mul)",
 };
 
-type PatternKind = 'min_pool' | 'channel_shuffle' | 'stochastic_pool' | 'even_lrn';
+type PatternKind = 'min_pool' | 'channel_shuffle' | 'stochastic_pool' | 'even_lrn' | 'silu' | 'gelu_erf' | 'gelu_tanh';
 
 interface Pattern {
   kind: PatternKind;
@@ -299,6 +307,11 @@ class Importer {
         this.findStochastic(i, claim);
       } else if (n.op_type === 'Mul' && n.input[0] === n.input[1]) {
         this.findEvenLrn(i, claim);
+        if (!this.claimed.has(i)) this.findGeluTanh(i, claim);
+      } else if (n.op_type === 'Sigmoid') {
+        this.findSilu(i, claim);
+      } else if (n.op_type === 'Div') {
+        this.findGeluErf(i, claim);
       }
     });
   }
@@ -344,6 +357,87 @@ class Importer {
     claim('even_lrn', chain);
   }
 
+  // ---- activation patterns (torch.onnx.export's SiLU and GELU) ----
+
+  /** The scalar a value holds when it is an initializer or a Constant node's output, else undefined. */
+  private peekScalar(name: string): number | undefined {
+    let c: Const | undefined;
+    if (this.initializers.has(name)) c = this.initializerValue(name);
+    else {
+      const node = this.nodes.find((n) => n.output[0] === name);
+      if (!node || node.op_type !== 'Constant' || !isStandard(node)) return undefined;
+      c = this.constantNode(node, new Attrs(node));
+    }
+    return c.data.length === 1 ? Number(c.data[0]) : undefined;
+  }
+
+  private isScalar(name: string, want: number): boolean {
+    const v = this.peekScalar(name);
+    return v !== undefined && Math.abs(v - want) <= 1e-6 * Math.abs(want);
+  }
+
+  /**
+   * The node that alone reads `value` when it is an `op` (Add and Mul either way round), and its
+   * other input; -1 when there is none.
+   */
+  private step(value: string, op: string): { at: number; other: string } {
+    const at = this.onlyUser(value, op);
+    if (at < 0) return { at: -1, other: '' };
+    const ins = this.nodes[at].input;
+    if (ins.length === 1) return ins[0] === value ? { at, other: '' } : { at: -1, other: '' };
+    if (ins[0] === value) return { at, other: ins[1] };
+    if (ins[1] === value && (op === 'Add' || op === 'Mul')) return { at, other: ins[0] };
+    return { at: -1, other: '' };
+  }
+
+  /** Sigmoid(x) -> Mul(x, s): SiLU as torch 1.13 exports nn.SiLU. */
+  private findSilu(sig: number, claim: (k: PatternKind, nodes: number[]) => boolean): void {
+    const x = this.nodes[sig].input[0];
+    const mul = this.step(this.nodes[sig].output[0], 'Mul');
+    if (mul.at >= 0 && mul.other === x) claim('silu', [sig, mul.at]);
+  }
+
+  /** Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5: torch's nn.GELU() (opset < 20). */
+  private findGeluErf(div: number, claim: (k: PatternKind, nodes: number[]) => boolean): void {
+    const d = this.nodes[div];
+    const x = d.input[0];
+    if (!this.isScalar(d.input[1], Math.SQRT2)) return;
+    const erf = this.step(d.output[0], 'Erf');
+    if (erf.at < 0) return;
+    const one = this.step(this.nodes[erf.at].output[0], 'Add');
+    if (one.at < 0 || !this.isScalar(one.other, 1)) return;
+    const byX = this.step(this.nodes[one.at].output[0], 'Mul');
+    if (byX.at < 0 || byX.other !== x) return;
+    const half = this.step(this.nodes[byX.at].output[0], 'Mul');
+    if (half.at < 0 || !this.isScalar(half.other, 0.5)) return;
+    claim('gelu_erf', [div, erf.at, one.at, byX.at, half.at]);
+  }
+
+  /**
+   * Mul(x, x) -> Mul x -> Mul 0.044715 -> Add x -> Mul sqrt(2/pi) -> Tanh -> Add 1 -> Mul x ->
+   * Mul 0.5: torch's nn.GELU(approximate="tanh").
+   */
+  private findGeluTanh(sq: number, claim: (k: PatternKind, nodes: number[]) => boolean): void {
+    const x = this.nodes[sq].input[0];
+    const chain = [sq];
+    const steps: [string, (other: string) => boolean][] = [
+      ['Mul', (o) => o === x],
+      ['Mul', (o) => this.isScalar(o, 0.044715)],
+      ['Add', (o) => o === x],
+      ['Mul', (o) => this.isScalar(o, Math.sqrt(2 / Math.PI))],
+      ['Tanh', () => true],
+      ['Add', (o) => this.isScalar(o, 1)],
+      ['Mul', (o) => o === x],
+      ['Mul', (o) => this.isScalar(o, 0.5)],
+    ];
+    for (const [op, ok] of steps) {
+      const next = this.step(this.nodes[chain[chain.length - 1]].output[0], op);
+      if (next.at < 0 || !ok(next.other)) return;
+      chain.push(next.at);
+    }
+    claim('gelu_tanh', chain);
+  }
+
   /** One SpecError naming every op type the importer cannot read, with all of its nodes. */
   private refuseUnsupported(): void {
     const constValues = new Set<string>([...this.initializers.keys()]);
@@ -351,7 +445,7 @@ class Importer {
     const domains = new Set<string>();
     this.nodes.forEach((n, i) => {
       const allConst = n.input.every((v) => v === '' || constValues.has(v));
-      if (isStandard(n) && (n.op_type === 'Shape' || (CONST_FOLDABLE.has(n.op_type) && allConst) || (SHAPE_FOLDABLE.has(n.op_type) && allConst))) {
+      if (isStandard(n) && (n.op_type === 'Shape' || ((CONST_FOLDABLE.has(n.op_type) || SHAPE_FOLDABLE.has(n.op_type)) && allConst))) {
         n.output.forEach((o) => constValues.add(o));
         return;
       }
@@ -576,6 +670,15 @@ class Importer {
         return this.set(out, this.add(node, 'relu', {}, [this.tensor(node, 0)]));
       case 'Sigmoid':
         return this.set(out, this.add(node, 'sigmoid', {}, [this.tensor(node, 0)]));
+      case 'HardSwish':
+        return this.set(out, this.add(node, 'hardswish', {}, [this.tensor(node, 0)]));
+      case 'HardSigmoid':
+        return this.hardSigmoid(node, a);
+      case 'LayerNormalization':
+        return this.layerNorm(node, a);
+      case 'ReduceMean':
+      case 'ReduceMax':
+        return this.reduce(node, a);
       case 'Clip':
         return this.clip(node, a);
       case 'Gemm':
@@ -583,7 +686,9 @@ class Importer {
       case 'MatMul':
         return this.matmul(node, index);
       case 'Add':
+      case 'Sub':
       case 'Mul':
+      case 'Div':
         return this.binary(node);
       case 'Concat':
         return this.concat(node, a);
@@ -709,7 +814,7 @@ class Importer {
    * An Add of a constant per-channel vector right after a Conv / MatMul / Gemm without bias is
    * that op's bias (PyTorch exports nn.Linear as MatMul + Add): fold it in.
    */
-  private foldBias(index: number, channels: number, rank: number): { bias: Float32Array; out: string } | null {
+  private foldBias(index: number, channels: number, rank: number, axis = 1): { bias: Float32Array; out: string } | null {
     const producer = this.nodes[index];
     const addAt = this.onlyUser(producer.output[0], 'Add');
     if (addAt < 0) return null;
@@ -718,10 +823,10 @@ class Importer {
     if (add.input[1 - slot] !== producer.output[0] || add.input[slot] === producer.output[0]) return null;
     const v = this.values.get(add.input[slot]) ?? (this.initializers.has(add.input[slot]) ? this.initializerValue(add.input[slot]) : undefined);
     if (!v || v.kind !== 'const' || !v.isFloat || v.data.length !== channels) return null;
-    // The vector must run along the channel axis (axis 1 of the producer's output).
+    // The vector must run along the channel axis (axis 1 of a Conv's output, the last of a MatMul's).
     const dims = v.dims;
     const aligned = [...new Array<number>(Math.max(rank - dims.length, 0)).fill(1), ...dims];
-    if (aligned.length !== rank || aligned.some((d, i) => (i === 1 ? d !== channels : d !== 1))) return null;
+    if (aligned.length !== rank || aligned.some((d, i) => (i === axis ? d !== channels : d !== 1))) return null;
     this.claimed.add(addAt);
     return { bias: Float32Array.from(v.data), out: add.output[0] };
   }
@@ -804,7 +909,10 @@ class Importer {
     const hi = bound(2, 'max', Infinity);
     if (lo === 0 && hi === 6) return this.set(node.output[0], this.add(node, 'relu6', {}, [x]));
     if (lo === 0 && hi === Infinity) return this.set(node.output[0], this.add(node, 'relu', {}, [x]));
-    throw this.fail(node, `Clip(${lo}, ${hi}) is not supported; only Clip(0, 6) (relu6) and Clip(0, inf) (relu)`);
+    const params: Record<string, ParamValue> = {};
+    if (lo !== -Infinity) params.min = float32Param(lo);
+    if (hi !== Infinity) params.max = float32Param(hi);
+    this.set(node.output[0], this.add(node, 'clip', params, [x]));
   }
 
   private gemm(node: Node, a: Attrs, index: number): void {
@@ -836,20 +944,54 @@ class Importer {
   private matmul(node: Node, index: number): void {
     const x = this.tensor(node, 0);
     const b = this.floats(node, 1, 'the weight (input 1)', 2);
-    if (x.shape.length !== 2) throw this.fail(node, `MatMul of a ${x.shape.length}-D input ${shapeText(x.shape)} is not supported; only [N, in] x [in, out] (a linear layer)`);
+    if (x.shape.length < 2) throw this.fail(node, `MatMul of a ${x.shape.length}-D input ${shapeText(x.shape)} is not supported; only [..., in] x [in, out] (a linear layer)`);
     const [, outF] = b.dims;
-    const folded = this.foldBias(index, outF, 2);
+    const folded = this.foldBias(index, outF, x.shape.length, x.shape.length - 1);
     const weight = transpose(b.data, b.dims[0], b.dims[1]);
     this.set(folded?.out ?? node.output[0], this.add(node, 'linear', { out_features: outF, ...(folded ? {} : { bias: false }) }, [x], { weight, ...(folded ? { bias: folded.bias } : {}) }));
   }
 
+  /**
+   * Add / Sub / Mul / Div: of two computed tensors (broadcast); of a tensor and a constant (the
+   * constant becomes the op's weight, counted as params: ConvNeXt's layer scale, a normalisation
+   * mean); of two constants, folded here (torch's Shape arithmetic).
+   */
   private binary(node: Node): void {
     const [l, r] = [this.value(node, 0), this.value(node, 1)];
-    if (l.kind !== 'tensor' || r.kind !== 'tensor') {
-      const what = node.op_type === 'Add' ? 'adding a constant is supported only as the bias of the Conv, Gemm or MatMul right before it' : 'multiplying by a constant is not supported';
-      throw this.fail(node, `${what} (convscope's ${node.op_type.toLowerCase()} joins two computed tensors)`);
-    }
-    this.set(node.output[0], this.add(node, node.op_type === 'Add' ? 'add' : 'mul', {}, [l, r]));
+    const op = node.op_type.toLowerCase();
+    // Two constants never reach here: the shape-arithmetic folding (foldShapeConst) evaluates them first.
+    if (l.kind === 'const' && r.kind === 'const') throw new Error(`import: ${nodeLabel(node)} of two constants was not folded`);
+    if (l.kind === 'tensor' && r.kind === 'tensor') return this.set(node.output[0], this.add(node, op, {}, [l, r]));
+    const [x, c, first] = l.kind === 'tensor' ? [l, r as Const, false] : [r as Computed, l, true];
+    const params: Record<string, ParamValue> = { weight_shape: [...c.dims] };
+    if (first) params.weight_first = true;
+    this.set(node.output[0], this.add(node, op, params, [x], { weight: Float32Array.from(c.data) }));
+  }
+
+  private hardSigmoid(node: Node, a: Attrs): void {
+    // ONNX's defaults (alpha 0.2), not the engine's (PyTorch's 1/6): always state both.
+    const params = { alpha: float32Param(a.float('alpha', 0.2)), beta: float32Param(a.float('beta', 0.5)) };
+    this.set(node.output[0], this.add(node, 'hardsigmoid', params, [this.tensor(node, 0)]));
+  }
+
+  private layerNorm(node: Node, a: Attrs): void {
+    const x = this.tensor(node, 0);
+    const scale = this.floats(node, 1, 'Scale').data;
+    const bias = this.has(node, 2) ? this.floats(node, 2, 'B').data : undefined;
+    const eps = float32Param(a.float('epsilon', 1e-5));
+    const axis = a.int('axis', -1);
+    const params: Record<string, ParamValue> = { ...(axis === -1 ? {} : { axis }), ...(eps === 1e-5 ? {} : { eps }), ...(bias ? {} : { bias: false }) };
+    this.set(node.output[0], this.add(node, 'layer_norm', params, [x], { weight: scale, ...(bias ? { bias } : {}) }));
+  }
+
+  private reduce(node: Node, a: Attrs): void {
+    const x = this.tensor(node, 0);
+    const axes = this.opset >= 18 || this.has(node, 1) ? (this.has(node, 1) ? Array.from(this.constant(node, 1, 'the axes').data) : undefined) : a.ints('axes');
+    if ((axes === undefined || axes.length === 0) && a.int('noop_with_empty_axes', 0) === 1) return this.set(node.output[0], x);
+    const params: Record<string, ParamValue> = {};
+    if (axes && axes.length > 0) params.axes = axes;
+    if (a.int('keepdims', 1) === 0) params.keepdims = false;
+    this.set(node.output[0], this.add(node, node.op_type === 'ReduceMean' ? 'reduce_mean' : 'reduce_max', params, [x]));
   }
 
   private concat(node: Node, a: Attrs): void {
@@ -959,6 +1101,12 @@ class Importer {
         return this.set(last.output[0], this.stochasticPool(p, named));
       case 'even_lrn':
         return this.set(last.output[0], this.evenLrn(p, named));
+      case 'silu':
+        return this.set(last.output[0], this.add(named, 'silu', {}, [this.tensor(first, 0)]));
+      case 'gelu_erf':
+        return this.set(last.output[0], this.add(named, 'gelu', {}, [this.tensor(first, 0)]));
+      case 'gelu_tanh':
+        return this.set(last.output[0], this.add(named, 'gelu', { approximate: 'tanh' }, [this.tensor(first, 0)]));
     }
   }
 
