@@ -52,8 +52,8 @@ const TOLERANCE = 1e-3;
  * Models that import, count and run today. The others fail to import for an op convscope lacks
  * (as of this list): convnext_tiny (Transpose to NHWC, LayerNormalization, Erf for GELU),
  * densenet121 and inception_v3 (Pad before an AveragePool), mnasnet1_0 (ReduceMean),
- * mobilenet_v3_small / _large (HardSwish, HardSigmoid), shufflenet_v2_x1_0 (channel split as
- * Split/Slice, Div in the shape arithmetic).
+ * mobilenet_v3_small / _large (HardSwish, HardSigmoid), shufflenet_v2_x1_0 (its channel split as
+ * Slice with Div in the shape arithmetic, ReduceMean in place of the global pool).
  */
 const IMPORTS_TODAY = new Set([
   'alexnet',
