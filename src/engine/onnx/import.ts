@@ -42,6 +42,12 @@ export interface ImportOptions {
   readExternal?: (location: string) => Uint8Array;
   /** What to call the model in messages (e.g. its file name) and, failing a name in the file, the model's name. */
   source?: string;
+  /**
+   * The caller gives `bytes` away (the CLI's freshly read file): the importer may move each
+   * unaligned float tensor 1-3 bytes within them so that every weight is a view onto them, and
+   * they are no longer a valid ONNX file afterwards. Without it, unaligned tensors are copied.
+   */
+  ownBytes?: boolean;
 }
 
 export interface ImportedModel {
@@ -540,16 +546,18 @@ class Importer {
       throw new SpecError(`${this.source}: ${what} has element type ${dataTypeName(type)}; convscope reads float32/float64 weights and integer or boolean constants`, undefined, 'model');
     }
     let raw: Uint8Array | undefined = t.raw_data && t.raw_data.length > 0 ? t.raw_data : undefined;
-    if (t.data_location === DataLocation.EXTERNAL) raw = this.externalBytes(t, what, n * width);
+    const external = t.data_location === DataLocation.EXTERNAL;
+    if (external) raw = this.externalBytes(t, what, n * width);
     const isFloat = type === DataType.FLOAT || type === DataType.DOUBLE;
     if (raw) {
       if (raw.length !== n * width) throw new SpecError(`${this.source}: ${what} ${shapeText(dims)} needs ${n * width} bytes, the file holds ${raw.length}`, undefined, 'model');
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       if (type === DataType.FLOAT) {
-        const out = new Float32Array(n);
-        for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
-        return { kind: 'const', dims, data: out, isFloat };
+        const data = float32Data(raw, n, !external && this.options.ownBytes === true);
+        // Moved data stays where it now is: decoding this tensor again must not move it again.
+        if (!external && data.byteOffset !== raw.byteOffset) t.raw_data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        return { kind: 'const', dims, data, isFloat };
       }
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       if (type === DataType.DOUBLE) return { kind: 'const', dims, data: Float32Array.from({ length: n }, (_, i) => view.getFloat64(i * 8, true)), isFloat };
       const read = (i: number) =>
         type === DataType.INT64 ? Number(view.getBigInt64(i * 8, true)) : type === DataType.INT32 ? view.getInt32(i * 4, true) : view.getUint8(i);
@@ -923,8 +931,9 @@ class Importer {
     const beta = a.float('beta', 1);
     const transB = a.int('transB', 0) === 1;
     const outF = transB ? b.dims[0] : b.dims[1];
-    const weight = transB ? Float32Array.from(b.data) : transpose(b.data, b.dims[0], b.dims[1]);
-    if (alpha !== 1) for (let i = 0; i < weight.length; i++) weight[i] *= alpha;
+    // b.data may be a view onto the file (float32Data): scale a copy, never the file.
+    let weight = transB ? b.data : transpose(b.data, b.dims[0], b.dims[1]);
+    if (alpha !== 1) weight = weight.map((v) => v * alpha);
     let bias: Float32Array | undefined;
     let out = node.output[0];
     if (this.has(node, 2)) {
@@ -1452,6 +1461,32 @@ class Importer {
 }
 
 // ---- helpers ----------------------------------------------------------------------------
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The float32 values of `raw`, copied only when nothing else works, so that a 500 MB model is
+ * in memory once (the file's bytes) rather than twice: a view onto the bytes where they are
+ * 4-byte aligned; where they are not and `movable` (the importer owns the file's bytes), the data
+ * is first moved back 1-3 bytes inside the file, over its own protobuf tag and length, which
+ * decoding has already read (a length-delimited field of 128 bytes or more has at least 3 of
+ * them: one tag byte, two or more length bytes); else a copy. Big-endian hosts always copy.
+ */
+function float32Data(raw: Uint8Array, n: number, movable: boolean): Float32Array {
+  if (LITTLE_ENDIAN) {
+    const shift = raw.byteOffset % 4;
+    if (shift === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
+    if (movable && raw.byteLength >= 128) {
+      const to = raw.byteOffset - shift;
+      new Uint8Array(raw.buffer).copyWithin(to, raw.byteOffset, raw.byteOffset + raw.byteLength);
+      return new Float32Array(raw.buffer, to, n);
+    }
+    // A copy through the Uint8Array constructor: a Node Buffer's slice() is a view, not a copy.
+    return new Float32Array(new Uint8Array(raw).buffer, 0, n);
+  }
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Float32Array.from({ length: n }, (_, i) => view.getFloat32(i * 4, true));
+}
 
 const ELEMENT_BYTES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.INT64]: 8, [DataType.INT32]: 4, 9: 1 };
 
