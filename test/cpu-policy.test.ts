@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
-import { parseRunnable, smoothLoad, SPIN_MICROS, threadPlan } from '../src/engine/backends/cpu/policy.ts';
+import { parseRunnable, smoothLoad, SPIN_MICROS, taskState, threadPlan } from '../src/engine/backends/cpu/policy.ts';
 import { runNodeInline } from '../src/engine/backends/cpu/reference.ts';
 import { buildPlan } from '../src/engine/graph/plan.ts';
 import { makeInput, makeWeights } from '../src/engine/weights.ts';
@@ -49,6 +49,11 @@ describe('load sampling', () => {
     expect(parseRunnable('12.50 3.10 1.00 17/320 1234')).toBe(17);
     expect(parseRunnable('')).toBeNull();
     expect(parseRunnable('garbage')).toBeNull();
+  });
+
+  it("reads a thread's state after its name, which may hold spaces and parentheses", () => {
+    expect(taskState('28841 (node) R 28641 28641 5329 0 -1')).toBe('R');
+    expect(taskState('77 (Worker (x) 1) S 1 1 1 0 -1')).toBe('S');
   });
 
   it('smooths samples over about a second', () => {

@@ -27,7 +27,7 @@ export interface CpuBackendOptions {
   minParallelWork?: number;
   kernels?: CpuKernels;
   /** How the machine's load is read (policy.ts: sampleLoad); tests give a fixed one. */
-  sampleLoad?: (ownRunning: number) => LoadSample;
+  sampleLoad?: () => LoadSample;
 }
 
 /** A tensor in the arena: its byte offset for the WebAssembly kernels, a view for the TypeScript ones. */
@@ -88,7 +88,7 @@ export class CpuBackend implements Backend {
     whyNot?: string,
     /** Whether the thread count was left to the backend: it then uses fewer on a loaded machine. */
     private readonly adaptive = false,
-    private readonly sampler: (ownRunning: number) => LoadSample = sampleLoad,
+    private readonly sampler: () => LoadSample = sampleLoad,
   ) {
     this.exports = module ? instantiateKernels(module, this.arena.memory) : null;
     this.kernels = module ? 'wasm' : 'js';
@@ -103,13 +103,13 @@ export class CpuBackend implements Backend {
 
   /**
    * Looks at the machine's load again (at most every LOAD_SAMPLE_MS unless `now`) and sets the
-   * threads and spin of the ops that follow. This thread is running; so are the workers that spin.
+   * threads and spin of the ops that follow.
    */
   private replan(now = false): void {
     if (this.threads === 1) return;
     const at = performance.now();
     if (!now && this.load && at - this.load.at < LOAD_SAMPLE_MS) return;
-    const sample = this.sampler(1 + (this.pool?.spinning() ?? 0));
+    const sample = this.sampler();
     this.load = smoothLoad(this.load, sample.external, at);
     this.plan = threadPlan(this.threads, { cores: sample.cores, external: this.load.value }, this.adaptive);
     this.pool?.setSpin(this.plan.spinMicros);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 
 /**
@@ -60,22 +60,42 @@ const fmtLoad = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
 /**
  * The runnable count of /proc/loadavg's fourth field ("2/107": 2 runnable of 107), or null.
- * It counts this process's running threads too; the caller subtracts them.
+ * It counts this process's running threads too (ownRunning subtracts them).
  */
 export function parseRunnable(procLoadavg: string): number | null {
   const m = /^\S+\s+\S+\s+\S+\s+(\d+)\/\d+/.exec(procLoadavg);
   return m ? Number(m[1]) : null;
 }
 
+/** The state letter of a /proc/<pid>/task/<tid>/stat line (after the parenthesised name, which may hold spaces). */
+export function taskState(stat: string): string {
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
 /**
- * Other processes' load, from what the OS gives: on Linux the threads runnable right now (the
- * one-minute load average lags a minute behind a load that just started, and counts this
- * process's own last minute of work), less `own` of this process's that are running; elsewhere
- * the one-minute load average (0 on Windows, which has none: the machine then reads as free).
- * Counts over more CPUs than this process may use (a container's CPU set on a larger host) are
- * scaled to its share.
+ * This process's threads that are runnable now: this one, and any worker spinning, V8 compiling
+ * the kernels in the background or collecting garbage. They are not other processes' load.
  */
-export function sampleLoad(own: number): LoadSample {
+function ownRunning(): number {
+  let n = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (taskState(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')) === 'R') n++;
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return Math.max(1, n);
+}
+
+/**
+ * Other processes' load, from what the OS gives: on Linux the threads runnable right now less
+ * this process's own (the one-minute load average lags a minute behind a load that just started,
+ * and counts this process's own last minute of work); elsewhere the one-minute load average (0
+ * on Windows, which has none: the machine then reads as free). Counts over more CPUs than this
+ * process may use (a container's CPU set on a larger host) are scaled to its share.
+ */
+export function sampleLoad(): LoadSample {
   const cores = availableParallelism();
   const host = Math.max(cores, cpus().length);
   let external: number;
@@ -85,7 +105,7 @@ export function sampleLoad(own: number): LoadSample {
   } catch {
     // Not Linux.
   }
-  if (runnable !== null) external = Math.max(0, runnable - own);
+  if (runnable !== null) external = Math.max(0, runnable - ownRunning());
   else external = loadavg()[0];
   return { cores, external: (external * cores) / host };
 }

@@ -70,8 +70,6 @@ export const SLOT = {
   STOP: 7,
   /** The job's shared scratch (one block every thread reads and writes; see WasmKernel.sharedBytes). */
   SHARED: 8,
-  /** 1 while the worker spins for its next job (it is then a runnable thread: see policy.ts). */
-  SPINNING: 9,
 } as const;
 /** The settings line (after the counter's and the phase's): SETTING.SPIN is the current spin in microseconds. */
 export const SETTING = { SPIN: 0 } as const;
@@ -138,13 +136,6 @@ export class WorkerPool {
   setSpin(micros: number): void {
     this.spinMicros = micros;
     Atomics.store(this.settings, SETTING.SPIN, micros);
-  }
-
-  /** Workers spinning for a job right now: runnable threads of this process that do no work. */
-  spinning(): number {
-    let n = 0;
-    for (let i = 0; i < this.workers.length; i++) n += Atomics.load(this.ctl, i * LINE + SLOT.SPINNING);
-    return n;
   }
 
   private fail(err: Error): void {

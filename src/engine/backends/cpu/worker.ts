@@ -56,14 +56,9 @@ for (;;) {
   const t0 = performance.now();
   const spinMs = Atomics.load(settings, SETTING.SPIN) / 1000;
   let spins = 0;
-  if (spinMs > 0) Atomics.store(ctl, SLOT.SPINNING, 1);
   while (Atomics.load(ctl, SLOT.SEQ) === seq) {
-    if (++spins % 64 === 0 && performance.now() - t0 > spinMs) {
-      Atomics.store(ctl, SLOT.SPINNING, 0);
-      Atomics.wait(ctl, SLOT.SEQ, seq);
-    }
+    if (++spins % 64 === 0 && performance.now() - t0 > spinMs) Atomics.wait(ctl, SLOT.SEQ, seq);
   }
-  Atomics.store(ctl, SLOT.SPINNING, 0);
   seq = Atomics.load(ctl, SLOT.SEQ);
   if (Atomics.load(ctl, SLOT.STOP)) break;
   const id = ctl[SLOT.JOB];
