@@ -5,9 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import { parseRunnable, smoothLoad, SPIN_MICROS, taskState, threadPlan } from '../src/engine/backends/cpu/policy.ts';
-import { runNodeInline } from '../src/engine/backends/cpu/reference.ts';
 import { buildPlan } from '../src/engine/graph/plan.ts';
 import { makeInput, makeWeights } from '../src/engine/weights.ts';
+import { referenceForward, smallSpec } from './helpers/small-model.ts';
 
 describe('threadPlan', () => {
   it('uses every thread and spins fully on a free machine', () => {
@@ -72,20 +72,8 @@ describe('CpuBackend under a fixed load', () => {
     for (const b of backends.splice(0)) await b.dispose();
   });
 
-  const spec = {
-    format: 'convscope/v1' as const,
-    name: 'policy',
-    input: { shape: [1, 16, 20, 20] },
-    seed: 3,
-    layers: [
-      { id: 'c1', op: 'conv2d', params: { out_channels: 32, kernel: 3, padding: 1 } },
-      { id: 'r1', op: 'relu' },
-      { id: 'c2', op: 'conv2d', params: { out_channels: 16, kernel: 1 } },
-    ],
-  };
-
   async function forward(b: CpuBackend): Promise<Float32Array> {
-    const plan = buildPlan(spec);
+    const plan = buildPlan(smallSpec());
     const prepared = await b.prepare(plan, makeWeights(plan));
     try {
       return await prepared.forward(makeInput(plan.seed, plan.inputShape));
@@ -94,22 +82,14 @@ describe('CpuBackend under a fixed load', () => {
     }
   }
 
-  function reference(): Float32Array {
-    const plan = buildPlan(spec);
-    const weights = makeWeights(plan);
-    let x = makeInput(plan.seed, plan.inputShape);
-    for (const node of plan.nodes) x = runNodeInline(node, [x], weights.get(node.id) ?? [], plan.seed);
-    return x;
-  }
-
   it('says in its adapter that it used one thread of two, and computes the same output', async () => {
     const loaded = await CpuBackend.create({ minParallelWork: 0, kernels: 'js', sampleLoad: () => ({ cores: 2, external: 5 }) });
     backends.push(loaded);
     expect(loaded.threads).toBeGreaterThanOrEqual(1);
     const y = await forward(loaded);
     if (loaded.threads > 1) expect(loaded.adapter).toMatch(new RegExp(`\\(1 of ${loaded.threads} threads used: 5 other runnable threads on 2 cores\\)$`));
-    const want = reference();
-    expect(Math.max(...y.map((v, i) => Math.abs(v - want[i])))).toBeLessThan(1e-4);
+    // The TypeScript kernels inline reproduce the reference bit for bit.
+    expect(y).toEqual(referenceForward(buildPlan(smallSpec())));
   });
 
   it('keeps threads that were asked for and only stops spinning', async () => {
