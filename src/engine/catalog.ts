@@ -335,12 +335,13 @@ const BLOCK_DOCS: Record<string, CatalogDoc> = {
   spatial_separable_conv: {
     params: [
       P.outChannels(),
-      param('kernel', 'int', '3', 'k: a k x 1 then a 1 x k convolution (odd)', { min: 1 }),
+      param('kernel', 'int', '3', 'k: a k x 1 then a 1 x k convolution (odd unless padding is given)', { min: 1 }),
       P.strideInt(),
+      param('padding', 'padding', 'keeps size', 'as on the k x k conv: rows to the k x 1, columns to the 1 x k; p, [ph, pw], [top, left, bottom, right] or "same"'),
       param('mid_channels', 'int', '= out_channels', 'channels between the two convolutions', { min: 1 }),
       P.bias(),
     ],
-    example: { inputs: [map], params: { out_channels: 16, kernel: 5, stride: 1, mid_channels: 8, bias: true } },
+    example: { inputs: [map], params: { out_channels: 16, kernel: 5, stride: 1, padding: 2, mid_channels: 8, bias: true } },
     suggest: sameWidth({ kernel: 3 }),
   },
   dilated_conv: {

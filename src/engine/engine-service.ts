@@ -134,7 +134,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   }
 
   const analysis = (report: Report): Analysis => ({ report, memory: memoryTimeline(report) });
-  const plan = (req: { spec: unknown; batch?: number }): Plan => buildPlan(req.spec, { batch: req.batch });
+  // `inspect` allocates nothing, so no execution budget refuses it; running still is.
+  const plan = (req: { spec: unknown; batch?: number }, run = true): Plan => buildPlan(req.spec, { batch: req.batch, ...(run ? {} : { memoryBudgetBytes: Infinity }) });
 
   const handlers: { [T in RequestType]: (req: RequestOf<T>) => Promise<ResultOf<T>> | ResultOf<T> } = {
     hello: () => ({ protocol: PROTOCOL_VERSION, app_version: environment.app_version, pid: options.pid }),
@@ -169,7 +170,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
 
     suggest: (req) => suggestParams(req.kind, req.name, req.input_shapes),
 
-    inspect: (req) => analysis(buildReport(plan(req), { environment })),
+    inspect: (req) => analysis(buildReport(plan(req, false), { environment })),
 
     profile: (req) => {
       const controller = new AbortController();
