@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../src/engine/errors.ts';
 import { CSV_COLUMNS, csvField } from '../src/engine/report/csv.ts';
-import { bytes, siUnit, siWord } from '../src/engine/report/format.ts';
+import { bytes, siUnit, siWord } from '../src/shared/present/format.ts';
 import { escapeHtml, jsonForScript } from '../src/engine/report/html.ts';
 import {
   formatFromPath,
@@ -254,7 +254,7 @@ describe('Markdown', () => {
     expect(md).toContain('- **Input** `1x3x8x8` → **output** `1x4x8x8`');
     expect(md).toContain('- **Backend** cpu on Test CPU (2 threads) (2 threads, 1 warm-up, 5 repeats)');
     expect(md).toContain('- **Timing** host wall clock (performance.now) around each op');
-    expect(md).toContain('- **Compute** 6.91 KMACs, 14.85 KFLOPs');
+    expect(md).toContain('- **Compute** 6.91 KMACs, 14.9 KFLOPs');
     expect(md).toContain('- **Time** 0.900 ms end-to-end median');
     expect(lines).toContain('| # | id | op | output shape | params | MACs | FLOPs | time median (ms) | share of time (%) |');
     // 0.5 of 0.85 ms summed over the layers.
@@ -283,11 +283,11 @@ describe('Markdown', () => {
   });
 
   it('formats totals in human units', () => {
-    expect(siWord(25_557_032, 'params')).toBe('25.56 M params');
+    expect(siWord(25_557_032, 'params')).toBe('25.6 M params');
     expect(siUnit(4_089_184_256, 'MACs')).toBe('4.09 GMACs');
-    expect(siUnit(999_999, 'FLOPs')).toBe('1.00 MFLOPs');
+    expect(siUnit(999_999, 'FLOPs')).toBe('1 MFLOPs');
     expect(siWord(64, 'params')).toBe('64 params');
-    expect(bytes(102_760_448)).toBe('98.00 MiB');
+    expect(bytes(102_760_448)).toBe('98.0 MiB');
     expect(bytes(512)).toBe('512 B');
   });
 });

@@ -1,5 +1,5 @@
 import type { LayerRow, Report } from '../../shared/report.ts';
-import { bytes, exact, ms, shapeX, sig, siUnit, siWord } from './format.ts';
+import { bytes, exact, ms, shapeX, sig, siUnit, siWord } from '../../shared/present/format.ts';
 import { CLIENT_SCRIPT } from './html-client.ts';
 import { layerTimeSum } from './markdown.ts';
 import { memoryTimeline } from './memory.ts';
