@@ -254,7 +254,7 @@ describe('Markdown', () => {
     expect(md).toContain('- **Input** `1x3x8x8` → **output** `1x4x8x8`');
     expect(md).toContain('- **Backend** cpu on Test CPU (2 threads) (2 threads, 1 warm-up, 5 repeats)');
     expect(md).toContain('- **Timing** host wall clock (performance.now) around each op');
-    expect(md).toContain('- **Compute** 6.91 KMACs, 14.9 KFLOPs');
+    expect(md).toContain('- **Compute** 6.91 KMACs, 14.8 KFLOPs');
     expect(md).toContain('- **Time** 0.900 ms end-to-end median');
     expect(lines).toContain('| # | id | op | output shape | params | MACs | FLOPs | time median (ms) | share of time (%) |');
     // 0.5 of 0.85 ms summed over the layers.
