@@ -351,8 +351,12 @@ describe('HTML', () => {
     expect(html).not.toContain('<!--');
     expect(html).toContain('<h1>&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</h1>');
     expect(html).toContain('<title>&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; · Convscope report</title>');
-    // Every </script> closes one of the page's own four script elements.
-    expect(html.match(/<\/script/gi)).toHaveLength(4);
+    // Every </script> closes one of the page's own five script elements.
+    expect(html.match(/<\/script/gi)).toHaveLength(5);
+    // The chart options carry the ids (in tooltips, escaped) without a raw `<` anywhere.
+    const charts = scripts(html).find((s) => s.attrs.includes('id="convscope-charts"'))!;
+    expect(charts.body).not.toContain('<');
+    expect(JSON.stringify(JSON.parse(charts.body))).toContain('c1&lt;/script&gt;&lt;img');
     const data = scripts(html).find((s) => s.attrs.includes('id="convscope-report"'))!;
     const back = parseReport(data.body);
     expect(back.model.name).toBe(MALICIOUS);
@@ -363,11 +367,13 @@ describe('HTML', () => {
   it('renders a sortable table row per layer with the formula', () => {
     const html = toHtml(fixture(), FAKE_ECHARTS);
     expect(html.match(/<tr data-i="\d+">/g)).toHaveLength(4);
-    expect(html).toContain('<th scope="col" data-type="num">GFLOP/s</th>');
-    expect(html).toContain('<th scope="col" data-type="num">FLOP/byte</th>');
-    expect(html).toContain('<th scope="col" data-type="num">p10 (ms)</th>');
+    expect(html).toMatch(/<th scope="col" data-type="num" title="[^"]*">GFLOP\/s<\/th>/);
+    expect(html).toMatch(/<th scope="col" data-type="num" title="[^"]*">FLOP\/byte<\/th>/);
+    expect(html).toMatch(/<th scope="col" data-type="num" title="[^"]*">p10 \(ms\)<\/th>/);
     expect(html).toContain(escapeHtml(CONV_FORMULA));
     expect(html).toContain('<td class="num" data-v="0.5">0.500</td>');
+    // Counts are compact in the cell, exact in its title and sort value.
+    expect(html).toContain('<td class="num" data-v="6912" title="6,912">6.91 K</td>');
     for (const id of ['chart-flops', 'chart-params', 'chart-time', 'chart-share', 'chart-roofline', 'chart-memory']) {
       expect(html).toContain(`<div class="chart" id="${id}"></div>`);
     }

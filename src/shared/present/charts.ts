@@ -175,8 +175,16 @@ function opAxis(ids: string[], c: ChartColors) {
     data: ids,
     ...axisStyle(c),
     axisTick: { alignWithLabel: true },
-    axisLabel: { color: c.muted, rotate: 45, interval: many ? ('auto' as const) : 0, fontSize: 10, hideOverlap: true, width: 110, overflow: 'truncate' as const },
+    // Upright labels (90 degrees) take one line-height of axis each, so ECharts' 'auto' interval
+    // thins them exactly to what fits; slanted ones overlapped along the diagonal at 170 ops.
+    axisLabel: { color: c.muted, rotate: many ? 90 : 45, interval: many ? ('auto' as const) : 0, fontSize: 10, hideOverlap: true, width: LABEL_WIDTH, overflow: 'truncate' as const },
   };
+}
+
+/** Room under a per-op axis: the truncated labels, and the zoom slider below them. */
+const LABEL_WIDTH = 96;
+function opAxisBottom(count: number): number {
+  return count > MANY_LAYERS ? LABEL_WIDTH + 44 : 80;
 }
 
 function zoom(count: number, c: ChartColors) {
@@ -214,7 +222,6 @@ export interface LayerBarsOptions {
 export function layerBarsOption(report: Report, metric: LayerMetric, selected: string | null, c: ChartColors, opts: LayerBarsOptions = {}) {
   const rows = metric === 'time' ? report.layers.filter((r) => !r.fused_into) : report.layers;
   const fused = metric === 'time' ? fusedByHead(report) : new Map<string, string[]>();
-  const many = rows.length > MANY_LAYERS;
   const values = rows.map((r) => metricOf(r, metric) ?? 0);
   const { unit, factor } = axisUnit(metric, Math.max(0, ...values));
   const label = LAYER_METRICS.find((m) => m.value === metric)!.label;
@@ -259,7 +266,7 @@ export function layerBarsOption(report: Report, metric: LayerMetric, selected: s
   }
   return {
     ...base(c),
-    grid: { left: 64, right: 16, top: 28, bottom: many ? 92 : 80 },
+    grid: { left: 64, right: 16, top: 28, bottom: opAxisBottom(rows.length) },
     legend: series.length > 1 ? { top: 0, right: 0, textStyle: { color: c.muted, fontSize: 11 } } : undefined,
     tooltip: { trigger: 'item' as const, formatter: TOOLTIP_FUNCTIONS.tipItem },
     xAxis: opAxis(rows.map((r) => r.id), c),
@@ -402,7 +409,7 @@ export function memoryOption(memory: MemoryTimelineData, selected: string | null
   const live = memory.mode === 'live';
   return {
     ...base(c),
-    grid: { left: 64, right: 16, top: 28, bottom: memory.steps.length > MANY_LAYERS ? 92 : 80 },
+    grid: { left: 64, right: 16, top: 28, bottom: opAxisBottom(memory.steps.length) },
     tooltip: { trigger: 'axis' as const, formatter: TOOLTIP_FUNCTIONS.tipAxis },
     xAxis: { ...opAxis(memory.steps.map((s) => s.id), c), boundaryGap: false },
     yAxis: { type: 'value' as const, name: unit, ...axisStyle(c), nameTextStyle: { color: c.muted, align: 'left' as const } },
@@ -519,7 +526,7 @@ export function compareLayersOption(runs: { label: string; report: Report }[], b
   const label = LAYER_METRICS.find((m) => m.value === metric)!.label;
   return {
     ...base(c),
-    grid: { left: 64, right: 16, top: 40, bottom: table.length > MANY_LAYERS ? 92 : 80 },
+    grid: { left: 64, right: 16, top: 40, bottom: opAxisBottom(table.length) },
     legend: { top: 0, textStyle: { color: c.muted, fontSize: 11 }, type: 'scroll' as const },
     tooltip: { trigger: 'item' as const, formatter: TOOLTIP_FUNCTIONS.tipItem },
     xAxis: opAxis(
