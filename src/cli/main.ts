@@ -15,6 +15,7 @@ import { numel, shapeText } from '../engine/tensor.ts';
 import type { Backend } from '../engine/backends/types.ts';
 import type { Report } from '../shared/report.ts';
 import { siUnit, siWord } from '../shared/present/format.ts';
+import { rooflineForReport } from '../engine/roofline.ts';
 import { textTable } from './format.ts';
 import { ioReason, loadModelSpec, readUserFile } from './load-model.ts';
 import { progressReporter } from './progress.ts';
@@ -171,10 +172,12 @@ export function buildProgram(): Command {
           onProgress: (e) => progress.update(e),
           fuse: opts.fuse,
         });
+        // The roofs of the roofline: measured on this backend's first profile, then cached on disk.
+        const roofs = await rooflineForReport(backend, { signal: controller.signal });
         progress.done();
         const report = buildReport(plan, {
           environment: environment(),
-          backend: { name: backend.name, adapter: backend.adapter, timing: backend.timing, threads: backend.threads, fallbacks, limits: backend.limits },
+          backend: { name: backend.name, adapter: backend.adapter, timing: backend.timing, threads: backend.threads, fallbacks, limits: backend.limits, ...roofs },
           profile: result,
         });
         writeOutputs(report, opts.out ?? [], opts.trace);
