@@ -234,7 +234,9 @@ describe('charts with many layers, roofs and per-layer compare', () => {
     expect(o.dataZoom.map((z) => z.type)).toEqual(['inside', 'slider']);
     expect(layerBarsOption(report(), 'params', null, colors).dataZoom).toEqual([]);
     const log = layerBarsOption(r, 'params', null, colors, { log: true });
-    expect(log.yAxis.type).toBe('log');
+    expect(log.yAxis).toMatchObject({ type: 'log', min: 1, name: 'K params (log)' });
+    // On a log axis the unit comes from the smallest value, so every bar is at least 1 and rises from the bottom.
+    expect(log.series[0].data.filter((d) => d.value !== '-').every((d) => (d.value as number) >= 1)).toBe(true);
     // ReLUs have no params: nothing to draw on a log axis rather than a bar to minus infinity.
     expect(log.series[0].data.filter((d) => d.value === '-')).toHaveLength(30);
     expect(layerBarsOption(r, 'params', null, colors).yAxis.type).toBe('value');
@@ -245,6 +247,12 @@ describe('charts with many layers, roofs and per-layer compare', () => {
     const o = layerBarsOption(r, 'time', null, colors, { whiskers: true });
     expect(o.series.map((s) => s.type)).toEqual(['bar', 'boxplot']);
     expect(o.series[1].data[1].value).toEqual([1, 1, 2, 3, 3]);
+    // Sub-millisecond ops on a log axis: microseconds, whiskers included.
+    const fast = { ...r, layers: r.layers.map((l) => ({ ...l, time_ms: { median: 0.02, p10: 0.01, p90: 0.04 } })) };
+    const log = layerBarsOption(fast, 'time', null, colors, { whiskers: true, log: true });
+    expect(log.yAxis.name).toBe('µs (log)');
+    expect(log.series[0].data[0].value).toBeCloseTo(20);
+    expect((log.series[1].data[0].value as number[]).map((v) => Math.round(v))).toEqual([10, 10, 20, 40, 40]);
   });
 
   it('draws the measured roofs and says how far from its roof each op is', () => {

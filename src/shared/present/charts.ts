@@ -81,6 +81,36 @@ export function axisUnit(metric: LayerMetric, max: number): { unit: string; fact
   return { unit: metric === 'params' ? `${prefix ? `${prefix} ` : ''}params` : `${prefix}${metric === 'flops' ? 'FLOPs' : 'MACs'}`, factor };
 }
 
+/**
+ * On a log axis ECharts grows bars from 1, so bars of values under 1 would hang downwards: the
+ * unit is chosen from the smallest value instead (every plotted value is then at least 1) and
+ * the axis starts at 1, so every bar rises from the bottom.
+ */
+export function logAxisUnit(metric: LayerMetric, minPositive: number): { unit: string; factor: number } {
+  if (metric === 'time') {
+    if (minPositive >= 1) return { unit: 'ms', factor: 1 };
+    if (minPositive >= 1e-3) return { unit: 'µs', factor: 1e-3 };
+    return { unit: 'ns', factor: 1e-6 };
+  }
+  return axisUnit(metric, minPositive);
+}
+
+function valueAxisUnit(metric: LayerMetric, values: number[], log: boolean | undefined): { unit: string; factor: number } {
+  if (!log) return axisUnit(metric, Math.max(0, ...values));
+  const positive = values.filter((v) => v > 0);
+  return logAxisUnit(metric, positive.length ? Math.min(...positive) : 1);
+}
+
+function valueAxis(unit: string, log: boolean | undefined, c: ChartColors) {
+  return {
+    type: log ? ('log' as const) : ('value' as const),
+    name: log ? `${unit} (log)` : unit,
+    ...(log ? { min: 1 } : {}),
+    ...axisStyle(c),
+    nameTextStyle: { color: c.muted, align: 'left' as const },
+  };
+}
+
 /** Fixed slots for the ops every model has, so the eye learns them; others hash to a slot. */
 const OP_SLOTS: Record<string, number> = {
   conv2d: 0,
@@ -223,7 +253,7 @@ export function layerBarsOption(report: Report, metric: LayerMetric, selected: s
   const rows = metric === 'time' ? report.layers.filter((r) => !r.fused_into) : report.layers;
   const fused = metric === 'time' ? fusedByHead(report) : new Map<string, string[]>();
   const values = rows.map((r) => metricOf(r, metric) ?? 0);
-  const { unit, factor } = axisUnit(metric, Math.max(0, ...values));
+  const { unit, factor } = valueAxisUnit(metric, values, opts.log);
   const label = LAYER_METRICS.find((m) => m.value === metric)!.label;
   const selectedLayer = report.layers.find((r) => r.id === selected)?.layer ?? null;
   const scaled = (v: number) => (opts.log && !(v > 0) ? '-' : v / factor);
@@ -260,7 +290,7 @@ export function layerBarsOption(report: Report, metric: LayerMetric, selected: s
       itemStyle: { color: 'transparent', borderColor: c.text, borderWidth: 1 },
       data: rows.map((r, i) => {
         const t = r.time_ms!;
-        return { value: [t.p10, t.p10, t.median, t.p90, t.p90].map((v) => (opts.log && !(v > 0) ? 1e-6 : v)), id: r.id, row: report.layers.indexOf(r), tip: tipOf(r), name: rows[i].id };
+        return { value: [t.p10, t.p10, t.median, t.p90, t.p90].map((v) => (opts.log ? Math.max(1, v / factor) : v / factor)), id: r.id, row: report.layers.indexOf(r), tip: tipOf(r), name: rows[i].id };
       }),
     });
   }
@@ -270,7 +300,7 @@ export function layerBarsOption(report: Report, metric: LayerMetric, selected: s
     legend: series.length > 1 ? { top: 0, right: 0, textStyle: { color: c.muted, fontSize: 11 } } : undefined,
     tooltip: { trigger: 'item' as const, formatter: TOOLTIP_FUNCTIONS.tipItem },
     xAxis: opAxis(rows.map((r) => r.id), c),
-    yAxis: { type: opts.log ? ('log' as const) : ('value' as const), name: opts.log ? `${unit} (log)` : unit, ...axisStyle(c), nameTextStyle: { color: c.muted, align: 'left' as const } },
+    yAxis: valueAxis(unit, opts.log, c),
     dataZoom: zoom(rows.length, c),
     series,
   };
@@ -522,7 +552,7 @@ export function compareLayersOption(runs: { label: string; report: Report }[], b
     baselineIndex,
   );
   const values = table.flatMap((t) => t.rows.map((r) => (r ? (metricOf(r, metric) ?? 0) : 0)));
-  const { unit, factor } = axisUnit(metric, Math.max(0, ...values));
+  const { unit, factor } = valueAxisUnit(metric, values, opts.log);
   const label = LAYER_METRICS.find((m) => m.value === metric)!.label;
   return {
     ...base(c),
@@ -533,7 +563,7 @@ export function compareLayersOption(runs: { label: string; report: Report }[], b
       table.map((t) => t.id),
       c,
     ),
-    yAxis: { type: opts.log ? ('log' as const) : ('value' as const), name: opts.log ? `${unit} (log)` : unit, ...axisStyle(c), nameTextStyle: { color: c.muted, align: 'left' as const } },
+    yAxis: valueAxis(unit, opts.log, c),
     dataZoom: zoom(table.length, c),
     series: runs.map((run, i) => ({
       type: 'bar',
