@@ -9,6 +9,7 @@ import { ROOFLINE_MEASURED_BY, rooflineFor, rooflineForReport, rooflineKey } fro
 import { buildReport } from '../src/engine/reporting.ts';
 import { reportSchema } from '../src/shared/report-schema.ts';
 import { smallSpec } from './helpers/small-model.ts';
+import { openTestBackend, WEBGPU_TESTS } from './helpers/webgpu.ts';
 
 let dir: string;
 let backend: CpuBackend;
@@ -71,4 +72,20 @@ describe('roofline micro-benchmarks', () => {
       delete process.env.CONVSCOPE_ROOFLINE;
     }
   });
+});
+
+describe.runIf(WEBGPU_TESTS)('roofline on WebGPU', () => {
+  it('measures the WebGPU backend with the same micro-benchmarks, under its own key', async () => {
+    const gpu = await openTestBackend();
+    try {
+      expect(rooflineKey(gpu)).not.toBe(rooflineKey(backend));
+      const roof = (await rooflineFor(gpu))!;
+      expect(roof.peak_gflops_per_s).toBeGreaterThan(0);
+      expect(roof.bandwidth_gb_per_s).toBeGreaterThan(0);
+      const cached = JSON.parse(readFileSync(join(dir, 'roofline.json'), 'utf8')) as Record<string, unknown>;
+      expect(Object.keys(cached).sort()).toEqual([rooflineKey(backend), rooflineKey(gpu)].sort());
+    } finally {
+      await gpu.dispose();
+    }
+  }, 180_000);
 });
