@@ -49,7 +49,8 @@ export async function measureRoofline(backend: Backend, options: RooflineOptions
     const plan = buildPlan(spec);
     const index = plan.nodes.findIndex((n) => n.id === id);
     // Unfused: the add must not be folded into the op before it, nor the conv fused with anything.
-    const result = await profilePlan(plan, backend, { warmup: 1, repeat, fuse: false, signal: options.signal });
+    // profilePlan's first run, untimed, is the warm-up.
+    const result = await profilePlan(plan, backend, { warmup: 0, repeat, fuse: false, signal: options.signal });
     const ms = Math.min(...result.nodeTimes[index]);
     return { node: plan.nodes[index], ms };
   };
