@@ -14,7 +14,9 @@ import { buildReport } from '../engine/reporting.ts';
 import { numel, shapeText } from '../engine/tensor.ts';
 import type { Backend } from '../engine/backends/types.ts';
 import type { Report } from '../shared/report.ts';
-import { human, textTable } from './format.ts';
+import { siUnit, siWord } from '../shared/present/format.ts';
+import { rooflineForReport } from '../engine/roofline.ts';
+import { textTable } from './format.ts';
 import { ioReason, loadModelSpec, readUserFile } from './load-model.ts';
 import { progressReporter } from './progress.ts';
 import { registerExport } from './commands/export.ts';
@@ -109,7 +111,7 @@ export function buildProgram(): Command {
       });
       if (opts.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       const w = Math.max(...rows.map((r) => r.id.length));
-      for (const r of rows) process.stdout.write(`${r.id.padEnd(w)}  ${human(r.params).padStart(9)} params  ${human(r.macs, 'MAC').padStart(12)}  ${r.title}\n`);
+      for (const r of rows) process.stdout.write(`${r.id.padEnd(w)}  ${siWord(r.params, 'params').padStart(13)}  ${siUnit(r.macs, 'MACs').padStart(11)}  ${r.title}\n`);
     });
 
   program
@@ -176,10 +178,12 @@ export function buildProgram(): Command {
           onProgress: (e) => progress.update(e),
           fuse: opts.fuse,
         });
+        // The roofs of the roofline: measured on this backend's first profile, then cached on disk.
+        const roofs = await rooflineForReport(backend, { signal: controller.signal });
         progress.done();
         const report = buildReport(plan, {
           environment: environment(),
-          backend: { name: backend.name, adapter: backend.adapter, timing: backend.timing, threads: backend.threads, fallbacks, limits: backend.limits },
+          backend: { name: backend.name, adapter: backend.adapter, timing: backend.timing, threads: backend.threads, fallbacks, limits: backend.limits, ...roofs },
           profile: result,
         });
         writeOutputs(report, opts.out ?? [], opts.trace);

@@ -14,6 +14,7 @@ import { buildPlan, type Plan } from './graph/plan.ts';
 import { getPreset, PRESETS } from './presets/index.ts';
 import { profilePlan } from './profiler.ts';
 import { memoryTimeline, renderReport } from './report/index.ts';
+import { rooflineForReport } from './roofline.ts';
 import { buildReport } from './reporting.ts';
 import { importOnnx } from './onnx/import.ts';
 import { exportOnnx } from './onnx/export.ts';
@@ -190,10 +191,12 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
           }),
         );
         if (failed) await forget(failed);
+        // The roofs are measured on the first profile of each backend, then cached.
+        const roofs = await rooflineForReport(responsive(b, yieldToEvents), { signal: controller.signal });
         return analysis(
           buildReport(p, {
             environment,
-            backend: { name: b.name, adapter: b.adapter, timing: b.timing, ...(b.threads !== undefined ? { threads: b.threads } : {}), fallbacks },
+            backend: { name: b.name, adapter: b.adapter, timing: b.timing, ...(b.threads !== undefined ? { threads: b.threads } : {}), fallbacks, ...roofs },
             profile: result,
           }),
         );
