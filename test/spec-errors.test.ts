@@ -68,7 +68,8 @@ const cases: Bad[] = [
     ]),
     expect: ['layer "cat"'],
   },
-  { name: 'linear on a feature map', spec: base([{ id: 'fc', op: 'linear', params: { out_features: 10 } }]), expect: ['layer "fc"', 'flatten'] },
+  // A linear layer on a feature map is now PyTorch's (it maps the last dim), so the error is a missing size.
+  { name: 'linear without out_features', spec: base([{ id: 'fc', op: 'linear', params: {} }]), expect: ['layer "fc"', 'out_features'] },
   { name: 'channel shuffle groups', spec: base([{ id: 'sh', op: 'channel_shuffle', params: { groups: 3 } }]), expect: ['layer "sh"', 'groups'] },
   {
     name: 'memory budget',
