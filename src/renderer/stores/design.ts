@@ -128,7 +128,8 @@ export const useDesign = defineStore('design', () => {
     for (const [layerId, f] of figures.value) shapes.set(layerId, f.outputShape);
     const prev = afterIndex >= 0 ? afterId! : edit.INPUT;
     let inputs = [prev];
-    if (entry.arity[0] >= 2) {
+    // add/sub/mul/div also take one input and a constant operand; placed from the palette they join two tensors.
+    if (entry.arity[0] >= 2 || (entry.arity[1] ?? Infinity) >= 2) {
       // A join reads the previous layer and the nearest earlier tensor it can be joined with.
       const candidates = [edit.INPUT, ...spec.value.layers.slice(0, afterIndex + 1).map((l) => l.id)].filter((c) => c !== prev).reverse();
       const prevShape = shapes.get(prev);
