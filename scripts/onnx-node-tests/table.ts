@@ -131,7 +131,7 @@ ${RULES.map((r) => `  - *${r.why}*: ${r.detail}.`).join('\n')}
 
 Totals: ${results.length} cases run (all ops claimed) of the ${tests.filter((t) => IMPORTED_ONNX_OPS.has(t.op)).length} cases of
 these ops; passed on cpu ${total((r) => r.backends.cpu?.status === 'passed')}, on webgpu ${webgpu ? total((r) => r.backends.webgpu?.status === 'passed') : 'not run'};
-refused ${total((r) => r.status === 'refused')}; failed ${problems.length}. The run took ${seconds.toFixed(1)} s.
+refused ${total((r) => r.status === 'refused')}; failed ${problems.length}.
 
 | ONNX op | node tests | run | passed (cpu) | passed (webgpu) | refused | why refused (cases) |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
