@@ -19,7 +19,7 @@ import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import { InlineCpuBackend } from '../src/engine/backends/cpu/inline.ts';
 import { resolveBackend } from '../src/engine/backends/registry.ts';
 import type { Backend } from '../src/engine/backends/types.ts';
-import { floatTensor, int64Tensor, ints, OnnxGraphBuilder } from '../src/engine/onnx/builder.ts';
+import { floatTensor, int, int64Tensor, ints, OnnxGraphBuilder } from '../src/engine/onnx/builder.ts';
 import { IMPORTED_ONNX_OPS } from '../src/engine/onnx/import.ts';
 import { DataType, decodeModel } from '../src/engine/onnx/proto.ts';
 import {
@@ -100,15 +100,15 @@ describe('ONNX node test harness', () => {
   });
 
   it('records a case the importer refuses with its SpecError', () => {
-    const g = new OnnxGraphBuilder('clip case');
+    // An even LRN window: ONNX centres it the other way from PyTorch, so the importer refuses it.
+    const g = new OnnxGraphBuilder('lrn case');
     g.input('x', [1, 1, 2, 2]);
-    g.input('lo', []);
-    g.node('Clip', ['x', 'lo'], ['y']);
+    g.node('LRN', ['x'], ['y'], { size: int(2) });
     g.output('y');
     const model = decodeModel(g.build());
-    const p = prepare({ ...convCase(), model, opTypes: ['Clip'], op: 'Clip' }, { name: 'set', inputs: [X, floatTensor(new Float32Array([-1]), [])], outputs: [] });
+    const p = prepare({ ...convCase(), model, opTypes: ['LRN'], op: 'LRN' }, { name: 'set', inputs: [X], outputs: [] });
     expect(p.kind).toBe('refused');
-    expect(p.kind === 'refused' && p.message).toMatch(/Clip\(-1, Infinity\) is not supported/);
+    expect(p.kind === 'refused' && p.message).toMatch(/LRN size 2: .*only odd sizes import/);
   });
 
   it('reviews only ops the importer claims', () => {
