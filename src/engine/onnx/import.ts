@@ -110,6 +110,13 @@ const DIRECT = new Set([
   'Constant',
 ]);
 
+/**
+ * The ONNX op types the importer reads (in the standard domain), each as one engine op (or as
+ * constants): what convscope claims to import. test/onnx-node.test.ts runs ONNX's own node tests
+ * of exactly these ops.
+ */
+export const IMPORTED_ONNX_OPS: ReadonlySet<string> = DIRECT;
+
 /** Ops evaluated at import time when every input is a constant (shape arithmetic). */
 const CONST_FOLDABLE = new Set(['Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Cast', 'Concat', 'Identity', 'Constant']);
 

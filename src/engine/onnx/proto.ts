@@ -121,6 +121,7 @@ export interface Model {
 }
 
 let modelType: protobuf.Type | null = null;
+let tensorType: protobuf.Type | null = null;
 
 /**
  * Parsed on first use, not at import: importing the ONNX module costs nothing for a run that
@@ -142,6 +143,7 @@ function ModelType(): protobuf.Type {
 export function useOnnxSchema(source: string): void {
   const { root } = protobuf.parse(source, { keepCase: true });
   modelType = root.lookupType('onnx.ModelProto');
+  tensorType = root.lookupType('onnx.TensorProto');
 }
 
 /** Serialises a model to the ONNX file format. Throws when a field has the wrong type. */
@@ -159,4 +161,10 @@ export function encodeModel(model: Model): Uint8Array {
 export function decodeModel(bytes: Uint8Array): Model {
   const type = ModelType();
   return type.toObject(type.decode(bytes), { longs: Number, arrays: true }) as Model;
+}
+
+/** Parses one serialised TensorProto (a `.pb` file of ONNX's test data sets), like decodeModel. */
+export function decodeTensor(bytes: Uint8Array): TensorProto {
+  ModelType();
+  return tensorType!.toObject(tensorType!.decode(bytes), { longs: Number, arrays: true }) as TensorProto;
 }
