@@ -85,7 +85,7 @@ describe.concurrent('convscope sweep', () => {
       [['sweep', 'alexnet', '--layer', 'conv1', '--param', 'groups'], /--values is required/],
       [['sweep', 'alexnet', '--values', '1,2'], /say what to sweep/],
       [['sweep', 'alexnet', '--layer', 'conv9', '--param', 'groups', '--values', '1'], /sweep: target\.layer: "conv9" is not a layer of preset alexnet; did you mean "conv1"\?/],
-      [['sweep', 'alexnet', '--layer', 'conv1', '--param', 'groups', '--values', '1,two'], /--values: "two" is not a number/],
+      [['sweep', 'alexnet', '--layer', 'conv1', '--param', 'groups', '--values', '1,two'], /--values 1,two: "two" is not a number/],
       [['sweep', 'alexnet', '--layer', 'conv1', '--param', 'groups', '--values', '2'], /no value of conv1: groups gives a valid model; at 2: layer "conv1": groups 2 does not divide the 3 input channels/],
       [['sweep', 'alexnet', '--input', 'depth', '--values', '1'], /--input depth: use one of batch, channels, height, width, size/],
       [['sweep', at('bad.sweep.json')], /sweep: target\.param: required/],

@@ -11,7 +11,7 @@ import { buildPlan } from '../src/engine/graph/plan.ts';
 import { getPreset, getPresetFamily } from '../src/engine/presets/index.ts';
 import { expandValues, parseSweep, renderSweep, runSweep, type SweepProgressEvent } from '../src/engine/sweep/index.ts';
 import type { ModelSpec } from '../src/shared/spec.ts';
-import { SWEEP_FORMAT, sweepResultSchema } from '../src/shared/sweep.ts';
+import { parseValuesText, SWEEP_FORMAT, sweepResultSchema } from '../src/shared/sweep.ts';
 
 /** One grouped 3x3 conv, 16 -> 32 channels at 8x8 with bias: every count is a one-line formula. */
 function convSpec(): ModelSpec {
@@ -241,5 +241,18 @@ describe('sweep output', () => {
     expect(md).toContain(`| 1 | 4,640 | 294,912 | 593,920 |`);
     expect(renderSweep(r, 'txt')).toContain('1 of 2 values give no valid model');
     expect(JSON.parse(renderSweep(r, 'json'))).toEqual(r);
+  });
+});
+
+describe('values typed as text', () => {
+  it('reads lists and ranges, and says what is not a number', () => {
+    expect(parseValuesText('1,2, 4')).toEqual({ values: [1, 2, 4] });
+    expect(parseValuesText('1:8')).toEqual({ values: { from: 1, to: 8, step: 1 } });
+    expect(parseValuesText('0.5:2:0.5')).toEqual({ values: { from: 0.5, to: 2, step: 0.5 } });
+    expect(parseValuesText('1:8:x2')).toEqual({ values: { from: 1, to: 8, factor: 2 } });
+    expect(parseValuesText('1,,2')).toEqual({ error: '"" is not a number' });
+    expect(parseValuesText('1:b')).toEqual({ error: '"b" is not a number' });
+    expect(parseValuesText('1:8:y2')).toEqual({ error: '"y2" is not a number' });
+    expect(parseValuesText('1:2:3:4')).toEqual({ error: 'a range is from:to, from:to:step or from:to:xfactor' });
   });
 });

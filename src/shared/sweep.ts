@@ -114,3 +114,27 @@ export function sweepMetric(point: SweepPoint, metric: SweepMetric): number | nu
   if (metric === 'time_ms') return point.time_ms;
   return point.totals ? point.totals[metric] : null;
 }
+
+/**
+ * The values as a person types them (CLI `--values`, the Sweep tab): `1,2,4` a list, `1:8` every
+ * integer, `1:8:2` a step, `1:8:x2` a factor. Returns the reason when the text is not one of these.
+ */
+export function parseValuesText(text: string): { values: number[] | SweepRange } | { error: string } {
+  const num = (t: string) => (t.trim() === '' ? NaN : Number(t.trim()));
+  const bad = (t: string) => ({ error: `"${t.trim()}" is not a number` });
+  if (!text.includes(':')) {
+    const parts = text.split(',');
+    const values = parts.map(num);
+    const i = values.findIndex((v) => !Number.isFinite(v));
+    return i >= 0 ? bad(parts[i]) : { values };
+  }
+  const parts = text.split(':');
+  if (parts.length > 3) return { error: 'a range is from:to, from:to:step or from:to:xfactor' };
+  const [from, to] = parts.slice(0, 2).map(num);
+  if (!Number.isFinite(from)) return bad(parts[0]);
+  if (!Number.isFinite(to)) return bad(parts[1]);
+  const by = parts[2]?.trim() ?? '1';
+  const k = num(by.startsWith('x') ? by.slice(1) : by);
+  if (!Number.isFinite(k)) return bad(by);
+  return { values: by.startsWith('x') ? { from, to, factor: k } : { from, to, step: k } };
+}

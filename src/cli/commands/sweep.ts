@@ -6,7 +6,7 @@ import type { ResolvedBackend } from '../../engine/backends/resolve.ts';
 import { SpecError } from '../../engine/errors.ts';
 import { profileWithFallback } from '../../engine/fallback.ts';
 import { medianMs, renderSweep, runSweep, sweepFormatFromPath, type SweepTiming } from '../../engine/sweep/index.ts';
-import { INPUT_DIMS, SWEEP_FORMAT, type SweepDefinitionInput, type SweepRange } from '../../shared/sweep.ts';
+import { INPUT_DIMS, parseValuesText, SWEEP_FORMAT, type SweepDefinitionInput } from '../../shared/sweep.ts';
 import { ioReason, loadModelSpec, readUserFile } from '../load-model.ts';
 import { backendName, cpuFallback, positiveInt } from '../options.ts';
 import { progressReporter } from '../progress.ts';
@@ -31,20 +31,10 @@ interface SweepCliOptions {
   quiet?: boolean;
 }
 
-function number(text: string, what: string): number {
-  const n = Number(text.trim());
-  if (text.trim() === '' || !Number.isFinite(n)) throw new SpecError(`${what}: "${text}" is not a number`, undefined, 'values');
-  return n;
-}
-
-/** `1,2,4` a list; `1:8` every integer; `1:8:2` a step; `1:8:x2` a factor. */
-export function parseValues(text: string): number[] | SweepRange {
-  if (!text.includes(':')) return text.split(',').map((v) => number(v, '--values'));
-  const parts = text.split(':');
-  if (parts.length > 3) throw new SpecError(`--values ${text}: a range is from:to, from:to:step or from:to:xfactor`, undefined, 'values');
-  const [from, to] = parts.slice(0, 2).map((v) => number(v, '--values'));
-  const by = parts[2]?.trim() ?? '1';
-  return by.startsWith('x') ? { from, to, factor: number(by.slice(1), '--values factor') } : { from, to, step: number(by, '--values step') };
+function values(text: string) {
+  const r = parseValuesText(text);
+  if ('error' in r) throw new SpecError(`--values ${text}: ${r.error}`, undefined, 'values');
+  return r.values;
 }
 
 function presetParams(set: string[]): Record<string, number> {
@@ -52,7 +42,9 @@ function presetParams(set: string[]): Record<string, number> {
   for (const item of set) {
     const m = /^([^=]+)=(.+)$/.exec(item);
     if (!m) throw new SpecError(`--set ${item}: give name=value, e.g. --set scale=0.5`, undefined, 'set');
-    out[m[1].trim()] = number(m[2], `--set ${m[1].trim()}`);
+    const v = Number(m[2].trim());
+    if (m[2].trim() === '' || !Number.isFinite(v)) throw new SpecError(`--set ${item}: "${m[2]}" is not a number`, undefined, 'set');
+    out[m[1].trim()] = v;
   }
   return out;
 }
@@ -91,7 +83,7 @@ function definitionFromOptions(model: string, o: SweepCliOptions): SweepDefiniti
     format: SWEEP_FORMAT,
     model: Object.keys(params).length ? { preset: model, params } : model,
     target,
-    values: parseValues(o.values),
+    values: values(o.values),
     ...(o.batch !== undefined ? { batch: o.batch } : {}),
   };
 }

@@ -117,7 +117,10 @@ function sweepable(def: SweepDefinition, host: SweepHost): Sweepable {
       const hint = closest(t.preset_param, names);
       fail('target.preset_param', `preset ${family.id} has no parameter "${t.preset_param}"${hint ? `; did you mean "${hint}"?` : ''} (its parameters: ${names.join(', ')})`);
     }
-    return { specAt: (v) => family.build({ ...params, [t.preset_param]: v }), model: model.label, parameter: `${t.preset_param} (preset ${family.id})`, param: t.preset_param };
+    // The swept value replaces any the model gives for that parameter, so the label leaves it out.
+    const fixed = Object.fromEntries(Object.entries(params).filter(([k]) => k !== t.preset_param));
+    const label = `preset ${family.id}${paramText(fixed)}`;
+    return { specAt: (v) => family.build({ ...params, [t.preset_param]: v }), model: label, parameter: `${t.preset_param} (preset ${family.id})`, param: t.preset_param };
   }
   // The other targets edit one spec; a family is built once at its given parameters.
   const base = 'family' in model ? model.family.build(model.params) : model.spec;
