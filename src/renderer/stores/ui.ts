@@ -7,6 +7,13 @@ export type Theme = 'light' | 'dark';
 
 const THEME_KEY = 'convscope.theme';
 
+/** A modal message (AlertDialog.vue): for what must not scroll away as a notice would. */
+export interface Alert {
+  title: string;
+  message: string;
+  note?: string;
+}
+
 export interface Notice {
   id: number;
   kind: 'info' | 'error';
@@ -21,6 +28,7 @@ export const useUi = defineStore('ui', () => {
   const selectedRow = ref<string | null>(null);
   const presetsOpen = ref(false);
   const notices = ref<Notice[]>([]);
+  const alert = ref<Alert | null>(null);
   let nextNotice = 1;
 
   watch(
@@ -42,9 +50,17 @@ export const useUi = defineStore('ui', () => {
     setTimeout(() => dismiss(id), ms);
   }
 
+  function showAlert(a: Alert): void {
+    alert.value = a;
+  }
+
+  function closeAlert(): void {
+    alert.value = null;
+  }
+
   function dismiss(id: number): void {
     notices.value = notices.value.filter((n) => n.id !== id);
   }
 
-  return { theme, tab, selectedRow, presetsOpen, notices, toggleTheme, notify, dismiss };
+  return { theme, tab, selectedRow, presetsOpen, notices, alert, toggleTheme, notify, dismiss, showAlert, closeAlert };
 });
