@@ -14,6 +14,7 @@ import { buildPlan, type Plan } from './graph/plan.ts';
 import { getPreset, PRESET_FAMILIES, PRESETS } from './presets/index.ts';
 import { profilePlan, type ProfileOptions } from './profiler.ts';
 import { memoryTimeline, renderReport } from './report/index.ts';
+import { rooflineForReport } from './roofline.ts';
 import { buildReport } from './reporting.ts';
 import { medianMs, runSweep } from './sweep/index.ts';
 import { importOnnx } from './onnx/import.ts';
@@ -156,7 +157,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   }
 
   const analysis = (report: Report): Analysis => ({ report, memory: memoryTimeline(report) });
-  const plan = (req: { spec: unknown; batch?: number }): Plan => buildPlan(req.spec, { batch: req.batch });
+  // `inspect` allocates nothing, so no execution budget refuses it; running still is.
+  const plan = (req: { spec: unknown; batch?: number }, run = true): Plan => buildPlan(req.spec, { batch: req.batch, ...(run ? {} : { memoryBudgetBytes: Infinity }) });
 
   const handlers: { [T in RequestType]: (req: RequestOf<T>) => Promise<ResultOf<T>> | ResultOf<T> } = {
     hello: () => ({ protocol: PROTOCOL_VERSION, app_version: environment.app_version, pid: options.pid }),
@@ -197,7 +199,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
 
     suggest: (req) => suggestParams(req.kind, req.name, req.input_shapes),
 
-    inspect: (req) => analysis(buildReport(plan(req), { environment })),
+    inspect: (req) => analysis(buildReport(plan(req, false), { environment })),
 
     profile: (req) =>
       queued(req.id, async (signal) => {
@@ -208,10 +210,12 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
           fuse: req.fuse,
           onProgress: (e) => post({ type: 'progress', id: req.id, phase: e.phase, done: e.done, total: e.total }),
         });
+        // The roofs are measured on the first profile of each backend, then cached.
+        const roofs = await rooflineForReport(responsive(b, yieldToEvents), { signal });
         return analysis(
           buildReport(p, {
             environment,
-            backend: { name: b.name, adapter: b.adapter, timing: b.timing, ...(b.threads !== undefined ? { threads: b.threads } : {}), fallbacks },
+            backend: { name: b.name, adapter: b.adapter, timing: b.timing, ...(b.threads !== undefined ? { threads: b.threads } : {}), fallbacks, ...roofs },
             profile: result,
           }),
         );

@@ -5,7 +5,7 @@
  */
 import { SpecError } from '../errors.ts';
 import { csvField } from '../report/csv.ts';
-import { bytes, exact, ms, shapeX } from '../report/format.ts';
+import { bytes, exact, ms, shapeX } from '../../shared/present/format.ts';
 import { escapeMarkdown } from '../report/markdown.ts';
 import type { SweepPoint, SweepResult } from '../../shared/sweep.ts';
 
