@@ -73,6 +73,7 @@ describe.concurrent('convscope CLI', () => {
         inspect: ['--json', '--out', '--batch'],
         profile: ['--backend', '--warmup', '--repeat', '--batch', '--out', '--trace', '--json', '--threads', '--quiet'],
         run: ['--backend', '--input', '--output', '--batch', '--threads'],
+        sweep: ['--layer', '--param', '--input', '--preset-param', '--values', '--profile', '--backend', '--out', '--json'],
       };
       const [top, ...subs] = await Promise.all([runCli(['--help']), ...commands.map((c) => runCli([c, '--help']))]);
       const flat = (s: string) => s.replace(/\s+/g, ' ');

@@ -176,3 +176,47 @@ describe('engine host', () => {
     expect(messages.at(-1)).toMatchObject({ type: 'error', id: 1001, error: { kind: 'protocol', message: expect.stringContaining('repeat') } });
   });
 });
+
+describe('engine host: sweeps', () => {
+  const groups = (values: number[], profile?: { backend: string; warmup: number; repeat: number }) => ({
+    sweep: { format: 'convscope.sweep/v1' as const, model: { spec: small }, target: { layer: 'u1', param: 'groups' }, values, ...(profile ? { profile } : {}) },
+  });
+
+  it('lists the parameterised presets in the catalog', async () => {
+    const { result } = await call('catalog', {});
+    expect(result.preset_families?.map((f) => [f.id, f.parameters.map((p) => p.name)])).toEqual([['shufflenet_v1', ['groups', 'scale']]]);
+    expect(result.preset_families![0].parameters[0].choices).toEqual([1, 2, 3, 4, 8]);
+  });
+
+  it('counts every point, with a bad value as that point\'s error, and says which point it is on', async () => {
+    const { result, progress } = await call('sweep', groups([1, 3, 5]));
+    // u1 at 24 channels, 16x16: groups 5 does not divide its 24 output channels
+    expect(result.points.map((p) => p.error === null)).toEqual([true, true, false]);
+    expect(result.points[2].error).toEqual({ message: 'layer "u1": out_channels 24 is not divisible by groups 5', layer: 'u1', param: 'out_channels' });
+    const inspect = await call('inspect', { spec: { ...small, layers: [{ ...small.layers[0], params: { out_channels: 24, groups: 1 } }, ...small.layers.slice(1)] } });
+    expect(result.points[0].totals!.macs).toBe(inspect.result.report.totals.macs);
+    expect(progress.map((m) => (m.type === 'progress' ? `${m.point!.index}/${m.point!.count} ${m.phase} ${m.done}` : ''))).toEqual(['0/3 prepare 0', '0/3 prepare 1', '1/3 prepare 0', '1/3 prepare 1', '2/3 prepare 0', '2/3 prepare 1']);
+  });
+
+  it('times every point when asked, and cancels', async () => {
+    const { result, progress } = await call('sweep', groups([1, 3], { backend: 'cpu', warmup: 0, repeat: 2 }));
+    expect(result.backend!.name).toBe('cpu');
+    for (const p of result.points) expect(p.time_ms).toBeGreaterThan(0);
+    expect(progress.filter((m) => m.type === 'progress' && m.phase === 'measure')).toHaveLength(4);
+
+    const id = nextId++;
+    const done = host.handle({ id, type: 'sweep', ...groups([1, 3, 1, 3], { backend: 'cpu', warmup: 0, repeat: 10000 }) });
+    while (!messages.some((m) => m.type === 'progress' && m.id === id && m.phase === 'measure')) await new Promise((r) => setTimeout(r, 5));
+    await call('cancel', { target: id });
+    await done;
+    expect(messages.filter((m) => 'id' in m && m.id === id && m.type === 'error')).toEqual([{ type: 'error', id, error: { kind: 'cancelled', message: 'the run was cancelled' } }]);
+  });
+
+  it('refuses a bad definition as a spec error naming the field', async () => {
+    await expect(call('sweep', { sweep: { ...groups([1]).sweep, target: { layer: 'u9', param: 'groups' } } })).rejects.toMatchObject({
+      kind: 'spec',
+      message: 'sweep: target.layer: "u9" is not a layer of spec "small"; did you mean "u1"?',
+      param: 'target.layer',
+    });
+  });
+});

@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, arch } from 'node:os';
 import { resolveBackend, backendNames } from '../engine/backends/registry.ts';
@@ -12,29 +12,22 @@ import { PRESETS } from '../engine/presets/index.ts';
 import { formatFromPath, renderReport } from '../engine/report/index.ts';
 import { buildReport } from '../engine/reporting.ts';
 import { numel, shapeText } from '../engine/tensor.ts';
-import type { Backend } from '../engine/backends/types.ts';
 import type { Report } from '../shared/report.ts';
 import { siUnit, siWord } from '../shared/present/format.ts';
 import { rooflineForReport } from '../engine/roofline.ts';
 import { textTable } from './format.ts';
 import { ioReason, loadModelSpec, readUserFile } from './load-model.ts';
+import { backendName, cpuFallback, positiveInt } from './options.ts';
 import { progressReporter } from './progress.ts';
 import { registerExport } from './commands/export.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerSweep } from './commands/sweep.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 function environment(): Report['environment'] {
   return { app_version: pkg.version, node: process.version, platform: `${platform()}-${arch()}`, cpu: `${cpus()[0]?.model?.trim() ?? 'unknown'} x ${cpus().length}` };
-}
-
-function positiveInt(name: string, min = 1) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    return n;
-  };
 }
 
 function loadPlan(model: string, opts: { batch?: number; memoryBudget?: number }): Plan {
@@ -73,26 +66,6 @@ const budgetOption = () =>
 const backendOption = () => new Option('--backend <name>', `auto, ${backendNames().join(', ')}`).default('auto');
 const threadsOption = () => new Option('--threads <n>', 'CPU worker threads (default: all cores)').argParser(positiveInt('--threads'));
 const adapterOption = () => new Option('--adapter <substring>', 'webgpu: the adapter whose description contains this (implies --backend webgpu)');
-
-/** `--adapter` picks a GPU adapter, so with `auto` it means webgpu; with `cpu` it is a contradiction. */
-function backendName(opts: { backend: string; adapter?: string }): string {
-  if (opts.adapter === undefined || opts.backend === 'webgpu') return opts.backend;
-  if (opts.backend === 'auto') return 'webgpu';
-  throw new SpecError(`--adapter selects a WebGPU adapter; it does not apply to --backend ${opts.backend}`, undefined, 'adapter');
-}
-
-/** The CPU backend a failed GPU run is repeated on, started only if that happens; dispose() is safe either way. */
-function cpuFallback(requested: string, threads?: number): FallbackOptions & { dispose(): Promise<void> } {
-  let started: Promise<Backend> | undefined;
-  return {
-    requested,
-    cpu: () => (started ??= resolveBackend('cpu', { threads }).then((r) => r.backend)),
-    dispose: async () => {
-      const b = await started?.catch(() => undefined);
-      await b?.dispose();
-    },
-  };
-}
 
 export function buildProgram(): Command {
   const program = new Command('convscope')
@@ -246,6 +219,7 @@ export function buildProgram(): Command {
   registerExport(program);
   registerBench(program);
   registerServe(program);
+  registerSweep(program);
   return program;
 }
 

@@ -11,11 +11,12 @@ import { catalogEntries, suggestParams } from './catalog.ts';
 import { CancelledError, SpecError } from './errors.ts';
 import { runWithFallback } from './fallback.ts';
 import { buildPlan, type Plan } from './graph/plan.ts';
-import { getPreset, PRESETS } from './presets/index.ts';
-import { profilePlan } from './profiler.ts';
+import { getPreset, PRESET_FAMILIES, PRESETS } from './presets/index.ts';
+import { profilePlan, type ProfileOptions } from './profiler.ts';
 import { memoryTimeline, renderReport } from './report/index.ts';
 import { rooflineForReport } from './roofline.ts';
 import { buildReport } from './reporting.ts';
+import { medianMs, runSweep } from './sweep/index.ts';
 import { importOnnx } from './onnx/import.ts';
 import { exportOnnx } from './onnx/export.ts';
 import { makeWeights } from './weights.ts';
@@ -134,6 +135,27 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     await backend.dispose().catch(() => undefined);
   }
 
+  /** One plan profiled on the named backend, with the CPU fallback of `auto` (profile and sweep). */
+  async function profileOn(p: Plan, name: string, signal: AbortSignal, options: Omit<ProfileOptions, 'signal'>) {
+    const resolved = await backendFor(name, p);
+    const cpu = async () => (await named('cpu')).backend;
+    const outcome = await runWithFallback(resolved, { requested: name, cpu, signal }, (backend) => profilePlan(p, responsive(backend, yieldToEvents), { ...options, signal }));
+    if (outcome.failed) await forget(outcome.failed);
+    return outcome;
+  }
+
+  /** Runs `work` after the profiles and sweeps before it, cancellable by a `cancel` for `id`. */
+  function queued<T>(id: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    running.set(id, controller);
+    const run = queue.then(() => {
+      if (controller.signal.aborted) throw new CancelledError();
+      return work(controller.signal);
+    });
+    queue = run.catch(() => undefined);
+    return run.finally(() => running.delete(id));
+  }
+
   const analysis = (report: Report): Analysis => ({ report, memory: memoryTimeline(report) });
   // `inspect` allocates nothing, so no execution budget refuses it; running still is.
   const plan = (req: { spec: unknown; batch?: number }, run = true): Plan => buildPlan(req.spec, { batch: req.batch, ...(run ? {} : { memoryBudgetBytes: Infinity }) });
@@ -147,7 +169,13 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         const totals = buildPlan(spec).totals;
         return { id: p.id, title: p.title, description: p.description, source: p.source, input_shape: [...spec.input.shape], layers: spec.layers.length, params: totals.params, macs: totals.macs };
       });
-      return { ...catalogEntries(), presets: presetInfo };
+      const families = [...PRESET_FAMILIES.values()].map((f) => ({
+        id: f.id,
+        title: f.title,
+        description: f.description,
+        parameters: f.parameters.map((p) => ({ name: p.name, help: p.help, default: p.default, ...(p.choices ? { choices: p.choices } : {}), ...(p.min !== undefined ? { min: p.min } : {}), ...(p.exclusiveMin ? { exclusive_min: true } : {}) })),
+      }));
+      return { ...catalogEntries(), presets: presetInfo, preset_families: families };
     },
 
     backends: async () => {
@@ -173,26 +201,17 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
 
     inspect: (req) => analysis(buildReport(plan(req, false), { environment })),
 
-    profile: (req) => {
-      const controller = new AbortController();
-      running.set(req.id, controller);
-      const run = queue.then(async () => {
-        if (controller.signal.aborted) throw new CancelledError();
+    profile: (req) =>
+      queued(req.id, async (signal) => {
         const p = plan(req);
-        const resolved = await backendFor(req.backend, p);
-        const cpu = async () => (await named('cpu')).backend;
-        const { backend: b, fallbacks, result, failed } = await runWithFallback(resolved, { requested: req.backend, cpu, signal: controller.signal }, (backend) =>
-          profilePlan(p, responsive(backend, yieldToEvents), {
-            warmup: req.warmup,
-            repeat: req.repeat,
-            fuse: req.fuse,
-            signal: controller.signal,
-            onProgress: (e) => post({ type: 'progress', id: req.id, phase: e.phase, done: e.done, total: e.total }),
-          }),
-        );
-        if (failed) await forget(failed);
+        const { backend: b, fallbacks, result } = await profileOn(p, req.backend, signal, {
+          warmup: req.warmup,
+          repeat: req.repeat,
+          fuse: req.fuse,
+          onProgress: (e) => post({ type: 'progress', id: req.id, phase: e.phase, done: e.done, total: e.total }),
+        });
         // The roofs are measured on the first profile of each backend, then cached.
-        const roofs = await rooflineForReport(responsive(b, yieldToEvents), { signal: controller.signal });
+        const roofs = await rooflineForReport(responsive(b, yieldToEvents), { signal });
         return analysis(
           buildReport(p, {
             environment,
@@ -200,10 +219,21 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
             profile: result,
           }),
         );
-      });
-      queue = run.catch(() => undefined);
-      return run.finally(() => running.delete(req.id));
-    },
+      }),
+
+    sweep: (req) =>
+      queued(req.id, (signal) =>
+        runSweep(req.sweep, {
+          signal,
+          yieldToEvents,
+          onProgress: (e) =>
+            post({ type: 'progress', id: req.id, phase: e.phase === 'plan' ? 'prepare' : e.phase, done: e.done, total: e.total, point: { index: e.point, count: e.points, value: e.value } }),
+          profile: async (p, settings, o) => {
+            const { backend: b, fallbacks, result } = await profileOn(p, settings.backend, signal, { warmup: settings.warmup, repeat: settings.repeat, onProgress: o.onProgress });
+            return { time_ms: medianMs(result.e2eTimes), backend: { name: b.name, adapter: b.adapter, timing: b.timing, fallbacks } };
+          },
+        }),
+      ),
 
     cancel: (req) => {
       const controller = running.get(req.target);

@@ -5,11 +5,12 @@
  * schemas on the side that receives it.
  *
  * A request carries an `id`; the engine answers it with exactly one `result` or `error` carrying
- * the same id, and a `profile` request with `progress` messages before that. `engine` messages
+ * the same id, and a `profile` or `sweep` request with `progress` messages before that. `engine` messages
  * come from the transport (the process supervisor), not from the engine itself.
  */
 import { z } from 'zod';
 import { modelSpecSchema, paramValueSchema, reportSchema } from './report-schema.ts';
+import { sweepDefinitionSchema, sweepResultSchema } from './sweep.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -64,10 +65,23 @@ export const presetInfoSchema = z.object({
 });
 export type PresetInfo = z.infer<typeof presetInfoSchema>;
 
+/** A parameterised preset (shufflenet_v1: groups, scale): what a sweep can vary without editing layers. */
+export const presetFamilySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  parameters: z.array(
+    z.object({ name: z.string(), help: z.string(), default: z.number(), choices: z.array(z.number()).optional(), min: z.number().optional(), exclusive_min: z.boolean().optional() }),
+  ),
+});
+export type PresetFamilyInfo = z.infer<typeof presetFamilySchema>;
+
 export const catalogSchema = z.object({
   ops: z.array(catalogEntrySchema),
   blocks: z.array(catalogEntrySchema),
   presets: z.array(presetInfoSchema),
+  /** Optional: engines from before sweeps do not send it. */
+  preset_families: z.array(presetFamilySchema).optional(),
 });
 export type Catalog = z.infer<typeof catalogSchema>;
 
@@ -127,6 +141,8 @@ const profile = z.object({
   /** false: every op as its own kernel, no batch-norm folding or fused activations (default true). */
   fuse: z.boolean().optional(),
 });
+/** A parameter sweep (src/shared/sweep.ts): `progress` per point (with `point`), then a sweep result. */
+const sweep = z.object({ id: requestId, type: z.literal('sweep'), sweep: sweepDefinitionSchema });
 const cancel = z.object({ id: requestId, type: z.literal('cancel'), target: requestId });
 const exportReport = z.object({ id: requestId, type: z.literal('export'), report: reportSchema, format: z.enum(EXPORT_FORMATS) });
 
@@ -147,7 +163,7 @@ const importOnnx = z.object({ id: requestId, type: z.literal('import_onnx'), nam
 /** The design as ONNX with its seeded weights, as `convscope export --onnx` writes it; base64 in the result. */
 const exportOnnx = z.object({ id: requestId, type: z.literal('export_onnx'), spec: modelSpecSchema, dynamic_batch: z.boolean().optional() });
 
-export const requestSchema = z.discriminatedUnion('type', [hello, catalog, backends, preset, suggest, inspect, profile, cancel, exportReport, importOnnx, exportOnnx]);
+export const requestSchema = z.discriminatedUnion('type', [hello, catalog, backends, preset, suggest, inspect, profile, sweep, cancel, exportReport, importOnnx, exportOnnx]);
 export type Request = z.infer<typeof requestSchema>;
 export type RequestType = Request['type'];
 export type RequestOf<T extends RequestType> = Extract<Request, { type: T }>;
@@ -164,6 +180,7 @@ export const resultSchemas = {
   suggest: z.object({ params: z.record(z.string(), paramValueSchema), fits: z.boolean() }),
   inspect: analysisSchema,
   profile: analysisSchema,
+  sweep: sweepResultSchema,
   cancel: z.object({ cancelled: z.boolean() }),
   export: z.object({ format: z.enum(EXPORT_FORMATS), extension: z.string(), mime: z.string(), text: z.string() }),
   import_onnx: z.object({ spec: modelSpecSchema, layers: count }),
@@ -192,6 +209,8 @@ const progressMessage = z.object({
   phase: progressPhaseSchema,
   done: count,
   total: count,
+  /** A sweep's: the point in progress (0-based), of how many, at which value; phase and counts are that point's. */
+  point: z.object({ index: count, count, value: z.number() }).optional(),
 });
 /** id -1: a message so malformed that it could not be attributed to a request. */
 const errorMessage = z.object({ type: z.literal('error'), id: z.number().int().min(-1), error: errorInfoSchema });

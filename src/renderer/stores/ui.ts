@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
 
-export type CenterTab = 'layers' | 'graph' | 'results' | 'compare';
+export type CenterTab = 'layers' | 'graph' | 'results' | 'compare' | 'sweep';
 export type Theme = 'light' | 'dark';
 
 const THEME_KEY = 'convscope.theme';
