@@ -1,3 +1,4 @@
+import { backendLabel } from '../shared/backend-label.ts';
 import type { Report } from '../shared/report.ts';
 
 export function human(n: number, unit = ''): string {
@@ -44,7 +45,8 @@ export function textTable(report: Report): string {
   out.push(`memory    weights ${bytes(t.param_bytes)}, activations ${bytes(t.activation_bytes)}, peak live ${bytes(t.peak_bytes)}`);
   if (report.backend) {
     const b = report.backend;
-    out.push(`backend   ${b.name} on ${b.adapter}; timing: ${b.timing}`);
+    out.push(`backend   ${backendLabel(b)} on ${b.adapter}; timing: ${b.timing}`);
+    if (b.reason) out.push(`          why: ${b.reason}`);
     if (b.fallbacks?.length) out.push(`          not used: ${b.fallbacks.join('; ')}`);
   }
   if (t.time_ms !== null) {

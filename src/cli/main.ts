@@ -10,7 +10,7 @@ import { readNpy, writeNpy } from '../engine/npy.ts';
 import { OPS } from '../engine/ops/registry.ts';
 import { PRESETS } from '../engine/presets/index.ts';
 import { formatFromPath, renderReport } from '../engine/report/index.ts';
-import { buildReport } from '../engine/reporting.ts';
+import { backendInfo, buildReport } from '../engine/reporting.ts';
 import { numel, shapeText } from '../engine/tensor.ts';
 import type { Backend } from '../engine/backends/types.ts';
 import type { Report } from '../shared/report.ts';
@@ -163,7 +163,7 @@ export function buildProgram(): Command {
       process.once('SIGINT', onSigint);
       const progress = progressReporter(process.stderr, opts.quiet);
       try {
-        const { backend, fallbacks, result } = await profileWithFallback(plan, resolved, cpu, {
+        const { backend, fallbacks, reason, result } = await profileWithFallback(plan, resolved, cpu, {
           warmup: opts.warmup,
           repeat: opts.repeat,
           signal: controller.signal,
@@ -173,7 +173,7 @@ export function buildProgram(): Command {
         progress.done();
         const report = buildReport(plan, {
           environment: environment(),
-          backend: { name: backend.name, adapter: backend.adapter, timing: backend.timing, threads: backend.threads, fallbacks, limits: backend.limits },
+          backend: backendInfo({ backend, fallbacks, reason }),
           profile: result,
         });
         writeOutputs(report, opts.out ?? [], opts.trace);

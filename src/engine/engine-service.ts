@@ -14,7 +14,7 @@ import { buildPlan, type Plan } from './graph/plan.ts';
 import { getPreset, PRESETS } from './presets/index.ts';
 import { profilePlan } from './profiler.ts';
 import { memoryTimeline, renderReport } from './report/index.ts';
-import { buildReport } from './reporting.ts';
+import { backendInfo, buildReport } from './reporting.ts';
 import {
   describeIssues,
   PROTOCOL_VERSION,
@@ -35,7 +35,7 @@ import type { Report } from '../shared/report.ts';
 export interface EngineServiceOptions {
   /** Sends one message to the workbench. Must not throw for a closed transport. */
   post(message: EngineMessage): void;
-  backends: Pick<BackendRegistry, 'names' | 'resolve'>;
+  backends: Pick<BackendRegistry, 'names' | 'resolve'> & Partial<Pick<BackendRegistry, 'autoPick'>>;
   environment: Report['environment'];
   /** What `hello` answers as the engine's pid (a browser Worker has none: 0). */
   pid: number;
@@ -107,7 +107,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       const kept = await cached.catch(() => null);
       if (kept && kept.backend !== resolved.backend) {
         await resolved.backend.dispose();
-        return { backend: kept.backend, fallbacks: resolved.fallbacks };
+        return { ...resolved, backend: kept.backend };
       }
     }
     backends.set(resolved.backend.name, Promise.resolve({ backend: resolved.backend, fallbacks: [] }));
@@ -146,12 +146,14 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       for (const name of options.backends.names()) {
         try {
           const { backend: b } = await named(name);
-          list.push({ name, available: true, adapter: b.adapter, detail: b.timing });
+          list.push({ name, available: true, adapter: b.adapter, detail: b.timing, ...(b.software ? { software: b.software } : {}) });
         } catch (err) {
           list.push({ name, available: false, adapter: null, detail: (err as Error).message });
         }
       }
-      return { backends: list, auto: list.find((b) => b.available)?.name ?? null };
+      // A table without autoPick (a test's) has `auto`'s plain rule: the first that started.
+      const pick = options.backends.autoPick ? options.backends.autoPick(list) : { name: list.find((b) => b.available)?.name, reason: undefined };
+      return { backends: list, auto: pick?.name ?? null, ...(pick?.reason ? { auto_reason: pick.reason } : {}) };
     },
 
     preset: (req) => {
@@ -172,7 +174,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         const p = plan(req);
         const resolved = await backendFor(req.backend, p);
         const cpu = async () => (await named('cpu')).backend;
-        const { backend: b, fallbacks, result, failed } = await runWithFallback(resolved, { requested: req.backend, cpu, signal: controller.signal }, (backend) =>
+        const { backend: b, fallbacks, reason, result, failed } = await runWithFallback(resolved, { requested: req.backend, cpu, signal: controller.signal }, (backend) =>
           profilePlan(p, responsive(backend, yieldToEvents), {
             warmup: req.warmup,
             repeat: req.repeat,
@@ -185,7 +187,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         return analysis(
           buildReport(p, {
             environment,
-            backend: { name: b.name, adapter: b.adapter, timing: b.timing, ...(b.threads !== undefined ? { threads: b.threads } : {}), fallbacks },
+            backend: backendInfo({ backend: b, fallbacks, reason }),
             profile: result,
           }),
         );

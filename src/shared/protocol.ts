@@ -78,13 +78,17 @@ export const backendStatusSchema = z.object({
   adapter: z.string().nullable(),
   /** How it times ops, or why it could not start. */
   detail: z.string(),
+  /** GPU backends on a software renderer: its name ("llvmpipe", "SwiftShader"). */
+  software: z.string().optional(),
 });
 export type BackendStatus = z.infer<typeof backendStatusSchema>;
 
 export const backendsResultSchema = z.object({
   backends: z.array(backendStatusSchema),
-  /** The backend `auto` picks (the first available by priority), null if none. */
+  /** The backend `auto` picks (the first available by priority, passing over a software GPU for a faster CPU), null if none. */
   auto: z.string().nullable(),
+  /** Why `auto` picks it, one line (engines before 0.1 do not say). */
+  auto_reason: z.string().optional(),
 });
 export type BackendsResult = z.infer<typeof backendsResultSchema>;
 

@@ -1,4 +1,5 @@
 import type { LayerRow, Report } from '../../shared/report.ts';
+import { backendLabel } from '../../shared/backend-label.ts';
 import { bytes, exact, ms, shapeX, sig, siUnit, siWord } from './format.ts';
 import { CLIENT_SCRIPT } from './html-client.ts';
 import { layerTimeSum } from './markdown.ts';
@@ -155,7 +156,8 @@ function header(report: Report): string {
     const fallbacks = (backend.fallbacks ?? []).map((f) => `<li>${escapeHtml(f)}</li>`).join('');
     run =
       `<dl class="run">` +
-      `<dt>Backend</dt><dd><b>${escapeHtml(backend.name)}</b> on ${escapeHtml(backend.adapter)}${facts.length ? ` · ${escapeHtml(facts.join(', '))}` : ''}</dd>` +
+      `<dt>Backend</dt><dd><b>${escapeHtml(backendLabel(backend))}</b> on ${escapeHtml(backend.adapter)}${facts.length ? ` · ${escapeHtml(facts.join(', '))}` : ''}</dd>` +
+      (backend.reason ? `<dt>Why</dt><dd>${escapeHtml(backend.reason)}</dd>` : '') +
       `<dt>Timing</dt><dd>${escapeHtml(backend.timing)}</dd>` +
       (fallbacks ? `<dt>Not used</dt><dd><ul>${fallbacks}</ul></dd>` : '') +
       `</dl>`;

@@ -4,6 +4,7 @@ import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { Analysis } from '../../shared/protocol.ts';
 import { EngineRequestError, type EngineClient } from '../connection/client.ts';
 import { routeOf, startingChoice } from '../connection/route.ts';
+import { backendLabel } from '../../shared/backend-label.ts';
 import { useDesign } from './design.ts';
 import { useEngine } from './engine.ts';
 
@@ -85,7 +86,7 @@ export const useRuns = defineStore('runs', () => {
 
   function add(analysis: Analysis, timed: boolean): RunRecord {
     counter++;
-    const record: RunRecord = { id: `run-${counter}`, label: label(analysis.report.backend?.name ?? null), analysis, createdAt: new Date().toISOString(), timed };
+    const record: RunRecord = { id: `run-${counter}`, label: label(analysis.report.backend ? backendLabel(analysis.report.backend) : null), analysis, createdAt: new Date().toISOString(), timed };
     runs.value = [...runs.value, record].slice(-30);
     return record;
   }
