@@ -11,6 +11,7 @@ import { catalogEntries, suggestParams } from './catalog.ts';
 import { CancelledError, SpecError } from './errors.ts';
 import { runWithFallback } from './fallback.ts';
 import { buildPlan, type Plan } from './graph/plan.ts';
+import { closest } from './graph/validate.ts';
 import { getPreset, PRESETS } from './presets/index.ts';
 import { profilePlan } from './profiler.ts';
 import { memoryTimeline, renderReport } from './report/index.ts';
@@ -158,7 +159,10 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
 
     preset: (req) => {
       const preset = getPreset(req.preset);
-      if (!preset) throw new SpecError(`preset "${req.preset}" is unknown; presets: ${[...PRESETS.keys()].join(', ')}`, undefined, 'preset');
+      if (!preset) {
+        const hint = closest(req.preset, PRESETS.keys());
+        throw new SpecError(`preset "${req.preset}" is unknown${hint ? `; did you mean "${hint}"?` : ''}; presets: ${[...PRESETS.keys()].join(', ')}`, undefined, 'preset');
+      }
       return { spec: preset.build() };
     },
 

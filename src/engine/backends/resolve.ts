@@ -4,6 +4,7 @@
  * Worker its own (worker/backends.ts: WebGPU on navigator.gpu, the CPU reference kernels inline).
  */
 import { SpecError } from '../errors.ts';
+import { closest } from '../graph/validate.ts';
 import type { Backend, BackendOptions, BackendProvider } from './types.ts';
 
 export interface ResolvedBackend {
@@ -83,7 +84,10 @@ export function createBackendRegistry(initial: BackendProvider[]): BackendRegist
   async function resolve(name: string, options: BackendOptions = {}): Promise<ResolvedBackend> {
     if (name !== 'auto') {
       const provider = providers.find((p) => p.name === name);
-      if (!provider) throw new SpecError(`--backend "${name}" is unknown; choose auto, ${names().join(', ')}`, undefined, 'backend');
+      if (!provider) {
+        const hint = closest(name, ['auto', ...names()]);
+        throw new SpecError(`--backend "${name}" is unknown; ${hint ? `did you mean "${hint}"? ` : ''}choose auto, ${names().join(', ')}`, undefined, 'backend');
+      }
       const backend = await provider.create(options);
       const reason = backend.software
         ? `${name}, asked for by name (its adapter is software, ${backend.software}: \`auto\` would take a faster CPU backend where there is one)`
