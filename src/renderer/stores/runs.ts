@@ -7,6 +7,8 @@ import { routeOf, startingChoice } from '../connection/route.ts';
 import { backendLabel } from '../../shared/backend-label.ts';
 import { useDesign } from './design.ts';
 import { useEngine } from './engine.ts';
+import { useUi } from './ui.ts';
+import type { Session } from '../lib/session.ts';
 
 export interface RunRecord {
   id: string;
@@ -41,6 +43,8 @@ export const useRuns = defineStore('runs', () => {
   const engine = useEngine();
   const design = useDesign();
   const settings = reactive(loadSettings());
+  /** Why a value typed into a run setting was refused (RunPanel); a run waits until all are null. */
+  const inputErrors = reactive<Record<'warmup' | 'repeat' | 'batch', string | null>>({ warmup: null, repeat: null, batch: null });
   const current = ref<RunProgress | null>(null);
   /** Why the picker's choice was made at start-up (one line), or null. */
   const choiceNote = ref<string | null>(null);
@@ -98,6 +102,12 @@ export const useRuns = defineStore('runs', () => {
       error.value = `fix the design first: ${design.problem.message}`;
       return;
     }
+    const refused = Object.values(inputErrors).find((e) => e);
+    if (refused) {
+      lastOutcome.value = 'failed';
+      error.value = `fix the run settings first: ${refused}`;
+      return;
+    }
     error.value = null;
     lastOutcome.value = null;
     const steps = (phase: RunProgress['phase'], done: number) => {
@@ -140,6 +150,12 @@ export const useRuns = defineStore('runs', () => {
     }
   }
 
+  /** Run, and on success show the result: the Run button, Ctrl/Cmd+Enter and the menu's Run. */
+  async function runAndShow(): Promise<void> {
+    await start();
+    if (lastOutcome.value === 'done') useUi().tab = 'results';
+  }
+
   async function cancel(): Promise<void> {
     const run = current.value;
     if (!run) return;
@@ -169,5 +185,19 @@ export const useRuns = defineStore('runs', () => {
     shownId.value = id;
   }
 
-  return { settings, choiceNote, current, runs, pinned, pinnedIds, shown, shownId, error, lastOutcome, baseline, baselineId, start, cancel, pin, unpin, rename, show };
+  /** What the session keeps (lib/session.ts). */
+  function snapshot(): Pick<Session, 'runs' | 'pinnedIds' | 'shownId' | 'baselineId' | 'counter'> {
+    return { runs: runs.value, pinnedIds: pinnedIds.value, shownId: shownId.value, baselineId: baselineId.value, counter };
+  }
+
+  /** Puts back the runs of an earlier session (a reload, an app restart). */
+  function restore(s: Pick<Session, 'runs' | 'pinnedIds' | 'shownId' | 'baselineId' | 'counter'>): void {
+    runs.value = s.runs;
+    pinnedIds.value = s.pinnedIds;
+    shownId.value = s.shownId;
+    baselineId.value = s.baselineId;
+    counter = Math.max(counter, s.counter);
+  }
+
+  return { settings, inputErrors, choiceNote, current, runs, pinned, pinnedIds, shown, shownId, error, lastOutcome, baseline, baselineId, start, runAndShow, cancel, pin, unpin, rename, show, snapshot, restore };
 });

@@ -13,6 +13,17 @@ export interface Notice {
   text: string;
 }
 
+/** A question the workbench asks before it does something hard to see undone (one at a time). */
+export interface Confirmation {
+  title: string;
+  /** Lines of explanation. */
+  lines: string[];
+  confirmLabel: string;
+  /** A third choice (e.g. "Save first"), when there is one. */
+  alternative?: { label: string; run: () => void | Promise<void> };
+  run: () => void | Promise<void>;
+}
+
 export const useUi = defineStore('ui', () => {
   const stored = localStorage.getItem(THEME_KEY);
   const theme = ref<Theme>(stored === 'dark' || stored === 'light' ? stored : window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
@@ -21,6 +32,7 @@ export const useUi = defineStore('ui', () => {
   const selectedRow = ref<string | null>(null);
   const presetsOpen = ref(false);
   const notices = ref<Notice[]>([]);
+  const confirmation = ref<Confirmation | null>(null);
   let nextNotice = 1;
 
   watch(
@@ -46,5 +58,17 @@ export const useUi = defineStore('ui', () => {
     notices.value = notices.value.filter((n) => n.id !== id);
   }
 
-  return { theme, tab, selectedRow, presetsOpen, notices, toggleTheme, notify, dismiss };
+  function ask(c: Confirmation): void {
+    confirmation.value = c;
+  }
+
+  /** Closes the open dialog (the confirmation first, then the preset gallery); false when none was open. */
+  function closeDialog(): boolean {
+    if (confirmation.value) confirmation.value = null;
+    else if (presetsOpen.value) presetsOpen.value = false;
+    else return false;
+    return true;
+  }
+
+  return { theme, tab, selectedRow, presetsOpen, notices, confirmation, toggleTheme, notify, dismiss, ask, closeDialog };
 });
