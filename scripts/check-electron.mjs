@@ -10,3 +10,5 @@ if (problem) {
   process.stderr.write(`${problem}\n`);
   process.exit(1);
 }
+// electron-vite prints its own steps; this says what the first quiet stretch is.
+process.stderr.write('convscope: building the app (electron-vite: main, preload, renderer; a minute or so the first time), then opening it...\n');

@@ -12,6 +12,7 @@ import { PRESETS } from '../engine/presets/index.ts';
 import { formatFromPath, renderReport } from '../engine/report/index.ts';
 import { backendInfo, buildReport } from '../engine/reporting.ts';
 import { numel, shapeText } from '../engine/tensor.ts';
+import { onEngineNotice } from '../engine/notices.ts';
 import type { Backend } from '../engine/backends/types.ts';
 import type { Report } from '../shared/report.ts';
 import { human, textTable } from './format.ts';
@@ -243,25 +244,34 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
+  // The kernels compiling on first use take tens of seconds: say what the wait is (stderr, like progress).
+  const stopNotices = onEngineNotice((n) => process.stderr.write(`convscope: ${n.text}\n`));
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help, --version and `help` exit 0; usage errors, and no command at all (commander shows
-      // the help on stderr with exit code 1), are bad arguments. Commander already printed why.
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    if (err instanceof SpecError) {
-      process.stderr.write(`convscope: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof CancelledError) {
-      process.stderr.write('\nconvscope: cancelled\n');
-      return 130;
-    }
-    process.stderr.write(`convscope: internal error: ${(err as Error).stack ?? err}\n`);
-    return 1;
+    return failure(err);
+  } finally {
+    stopNotices();
   }
+}
+
+/** Exit status and message for what main() caught. */
+function failure(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help, --version and `help` exit 0; usage errors, and no command at all (commander shows
+    // the help on stderr with exit code 1), are bad arguments. Commander already printed why.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof SpecError) {
+    process.stderr.write(`convscope: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof CancelledError) {
+    process.stderr.write('\nconvscope: cancelled\n');
+    return 130;
+  }
+  process.stderr.write(`convscope: internal error: ${(err as Error).stack ?? err}\n`);
+  return 1;
 }

@@ -12,6 +12,7 @@ import { CancelledError, SpecError } from './errors.ts';
 import { runWithFallback } from './fallback.ts';
 import { buildPlan, type Plan } from './graph/plan.ts';
 import { closest } from './graph/validate.ts';
+import { onEngineNotice } from './notices.ts';
 import { getPreset, PRESETS } from './presets/index.ts';
 import { profilePlan } from './profiler.ts';
 import { memoryTimeline, renderReport } from './report/index.ts';
@@ -74,6 +75,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   // Profiles run one at a time: two runs sharing a worker pool or a GPU queue would time each other.
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
+  // First-use events (the kernels compiling) go to the workbench as they happen.
+  const stopNotices = onEngineNotice((n) => post({ type: 'notice', ...n }));
 
   const post = (message: EngineMessage) => {
     try {
@@ -236,6 +239,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
 
   async function dispose(): Promise<void> {
     disposed = true;
+    stopNotices();
     for (const c of running.values()) c.abort();
     await queue;
     const all = await Promise.allSettled(backends.values());

@@ -191,7 +191,11 @@ const engineMessage = z.object({
   pid: z.number().int().optional(),
 });
 
-export const engineMessageSchema = z.discriminatedUnion('type', [resultMessage, progressMessage, errorMessage, engineMessage]);
+/** A one-off event of the engine, outside any request: the WebAssembly kernels compiling on first use (engine/notices.ts). */
+const noticeMessage = z.object({ type: z.literal('notice'), kind: z.enum(['compile']), phase: z.enum(['start', 'done']), text: z.string() });
+export type NoticeMessage = z.infer<typeof noticeMessage>;
+
+export const engineMessageSchema = z.discriminatedUnion('type', [resultMessage, progressMessage, errorMessage, engineMessage, noticeMessage]);
 export type EngineMessage = z.infer<typeof engineMessageSchema>;
 export type ProgressMessage = z.infer<typeof progressMessage>;
 export type EngineStatusMessage = z.infer<typeof engineMessage>;

@@ -34,6 +34,8 @@ export const useEngine = defineStore('engine', () => {
   const readbackRefused = ref<string | null>(null);
   /** Which transport inspect/profile/cancel/export use (the backend picker sets it). */
   const via = ref<'process' | 'window'>('process');
+  /** What the engine is busy with on first use (compiling its kernels), null when nothing. */
+  const notice = ref<string | null>(null);
   let client: EngineClient | null = null;
   let windowClient: EngineClient | null = null;
   let gpuChecked: Promise<void> | null = null;
@@ -63,6 +65,13 @@ export const useEngine = defineStore('engine', () => {
     if (client) return;
     client = new EngineClient(transport());
     client.onProblem((text) => problems.value.push(text));
+    client.onNotice((n) => {
+      if (n.phase === 'start') notice.value = n.text;
+      else {
+        notice.value = null;
+        useUi().notify(n.text, 'info', 6000);
+      }
+    });
     let incident: string | null = null;
     client.onStatus((s) => {
       const wasReady = status.value.state === 'ready';
@@ -121,5 +130,5 @@ export const useEngine = defineStore('engine', () => {
     readyWaiters = [];
   }
 
-  return { status, catalog, backends, problems, ready, windowAdapter, windowSoftware, readbackRefused, via, entry, connect, api, windowApi, routed, checkGpu, whenReady, reset };
+  return { status, catalog, backends, problems, ready, windowAdapter, windowSoftware, readbackRefused, via, notice, entry, connect, api, windowApi, routed, checkGpu, whenReady, reset };
 });
