@@ -294,7 +294,8 @@ test('saves a design and opens it again', async ({ wb }) => {
   const bad = join(tmpdir(), `bad-${Date.now()}.json`);
   writeFileSync(bad, '{"format": "something/else"}');
   await wb.open(bad, () => page.getByTestId('open-design').click());
-  await expect(page.getByTestId('notice').last()).toContainText('not a convscope/v1 design');
+  await expect(page.getByTestId('alert-message')).toContainText('not a convscope/v1 design');
+  await page.getByTestId('alert-ok').click();
   await expect(page.getByTestId('layer-row-se_1')).toBeVisible();
 });
 

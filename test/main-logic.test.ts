@@ -11,7 +11,7 @@ import { EngineSupervisor, defaultBackoff, type EngineProcessEvents } from '../s
 import { Autosave } from '../src/main/autosave.ts';
 import { utilityEngine, type UtilityChild } from '../src/main/engine-process.ts';
 import { engineArgs, probeReadback } from '../src/main/gpu-probe.ts';
-import { DesignFileError, designFileName, readDesign, withExtension, writeAtomic, writeDesign } from '../src/main/files.ts';
+import { DesignFileError, designFileName, readDesign, readOpenable, withExtension, writeAtomic, writeDesign } from '../src/main/files.ts';
 import { menuTemplate, type MenuItem } from '../src/main/menu.ts';
 import { RecentFiles } from '../src/main/recent.ts';
 import { APP_URL, isAppUrl, isExternalLink, WINDOW_CSP } from '../src/main/security.ts';
@@ -40,6 +40,19 @@ describe('design files', () => {
     expect(() => readDesign(join(d, 'bad.json'))).toThrow(/bad\.json is not JSON/);
     expect(() => readDesign(join(d, 'other.json'))).toThrow(/other\.json is not a convscope\/v1 design: format/);
     expect(() => readDesign(join(d, 'missing.json'))).toThrow(DesignFileError);
+  });
+
+  it('opens an .onnx file as its bytes for the engine, and anything else as a design', () => {
+    const d = dir();
+    const onnx = join(d, 'Model.ONNX');
+    writeAtomic(onnx, Uint8Array.from([8, 7, 18, 3]));
+    const opened = readOpenable(onnx);
+    expect(opened).toMatchObject({ kind: 'onnx', path: onnx, name: 'Model.ONNX' });
+    expect(Array.from((opened as { data: Uint8Array }).data)).toEqual([8, 7, 18, 3]);
+    const design = join(d, 'a.convscope.json');
+    writeDesign(design, spec);
+    expect(readOpenable(design)).toEqual({ spec, path: design, name: 'a.convscope.json' });
+    expect(() => readOpenable(join(d, 'missing.onnx'))).toThrow(/missing\.onnx cannot be read: ENOENT/);
   });
 
   it('names files', () => {
@@ -138,7 +151,7 @@ describe('menu', () => {
   it('exports every report format and the design, and lists recent files', () => {
     const exportMenu = byLabel('Export Report').submenu!.filter((i) => i.click);
     for (const item of exportMenu) item.click!();
-    expect(sent.slice(-exportMenu.length)).toEqual([...EXPORT_FORMATS.map((format) => ({ command: 'export', format })), { command: 'export', format: 'design' }]);
+    expect(sent.slice(-exportMenu.length)).toEqual([...EXPORT_FORMATS.map((format) => ({ command: 'export', format })), { command: 'export', format: 'design' }, { command: 'export', format: 'onnx' }]);
     byLabel('a.convscope.json').click!();
     expect(sent.at(-1)).toEqual({ command: 'open-recent', path: '/d/a.convscope.json' });
     byLabel('Clear Recent').click!();

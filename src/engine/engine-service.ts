@@ -17,6 +17,10 @@ import { getPreset, PRESETS } from './presets/index.ts';
 import { profilePlan } from './profiler.ts';
 import { memoryTimeline, renderReport } from './report/index.ts';
 import { backendInfo, buildReport } from './reporting.ts';
+import { importOnnx } from './onnx/import.ts';
+import { exportOnnx } from './onnx/export.ts';
+import { makeWeights } from './weights.ts';
+import { decodeBase64, encodeBase64 } from '../shared/base64.ts';
 import {
   describeIssues,
   PROTOCOL_VERSION,
@@ -62,6 +66,9 @@ const EXPORT_FILES: Record<ExportFormat, { extension: string; mime: string }> = 
   html: { extension: '.html', mime: 'text/html' },
   trace: { extension: '.trace.json', mime: 'application/json' },
 };
+
+/** Base64 of a larger file would pass V8's longest string (~512 Mi characters). */
+const MAX_EXPORT_BYTES = 256 * 2 ** 20;
 
 const defaultYield = (): Promise<void> =>
   new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
@@ -213,6 +220,32 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       const echarts = req.format === 'html' && options.readEcharts ? await options.readEcharts() : undefined;
       const text = renderReport(req.report as Report, req.format, echarts !== undefined ? { readEcharts: () => echarts } : {});
       return { format: req.format, ...EXPORT_FILES[req.format], text };
+    },
+
+    import_onnx: (req) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = typeof req.data === 'string' ? decodeBase64(req.data) : req.data;
+      } catch (err) {
+        throw new SpecError(`${req.name}: the file did not arrive intact (${(err as Error).message})`, undefined, 'file');
+      }
+      // No reader for external data: the workbench sends one file, so a model whose weights live
+      // beside it is refused by the importer with the file it would need.
+      const { spec } = importOnnx(bytes, { source: req.name, batch: req.batch });
+      return { spec, layers: spec.layers.length };
+    },
+
+    export_onnx: (req) => {
+      const p = plan(req);
+      if (p.totals.paramBytes > MAX_EXPORT_BYTES) {
+        throw new SpecError(
+          `the design holds ${Math.round(p.totals.paramBytes / 2 ** 20)} MiB of weights; the workbench exports ONNX files up to ${MAX_EXPORT_BYTES / 2 ** 20} MiB: use \`convscope export <design> --onnx out.onnx\``,
+          undefined,
+          'export',
+        );
+      }
+      const bytes = exportOnnx(p, makeWeights(p), { dynamicBatch: req.dynamic_batch, producerVersion: environment.app_version });
+      return { extension: '.onnx' as const, mime: 'application/octet-stream', bytes: bytes.length, base64: encodeBase64(bytes) };
     },
   };
 

@@ -1,10 +1,11 @@
 /** Design files and report files on disk, for Electron main; plain Node, tested without Electron. */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { modelSpecSchema } from '../shared/report-schema.ts';
 import { describeIssues } from '../shared/protocol.ts';
 import type { ModelSpec } from '../shared/spec.ts';
-import type { OpenedDesign } from '../shared/ipc.ts';
+import type { OpenedAny, OpenedDesign } from '../shared/ipc.ts';
+import { MAX_ONNX_BYTES } from '../shared/protocol.ts';
 
 export const DESIGN_EXTENSION = '.convscope.json';
 
@@ -34,8 +35,26 @@ export function readDesign(path: string): OpenedDesign {
   return { spec: parsed.data, path, name: basename(path) };
 }
 
+/**
+ * What File > Open picked: an .onnx file's bytes (the engine turns them into a design; a file
+ * that is not ONNX is refused there, by the importer, with the reason), else a design.
+ */
+export function readOpenable(path: string): OpenedAny {
+  if (!path.toLowerCase().endsWith('.onnx')) return readDesign(path);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (err) {
+    throw new DesignFileError(`${basename(path)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  // Checked before reading: a file ONNX itself cannot hold is refused without loading gigabytes.
+  if (size > MAX_ONNX_BYTES) throw new DesignFileError(`${basename(path)} is ${(size / 2 ** 30).toFixed(1)} GiB; an ONNX file holds at most 2 GiB (larger models keep their weights in external data files, which the workbench does not open: use \`convscope inspect\`)`);
+  const data = readFileSync(path);
+  return { kind: 'onnx', path, name: basename(path), data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 /** Writes through a temporary file and a rename, so a crash mid-write never leaves half a design. */
-export function writeAtomic(path: string, text: string): void {
+export function writeAtomic(path: string, text: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text);

@@ -40,7 +40,7 @@ import type { EngineStatusMessage } from '../shared/protocol.ts';
 import { Autosave } from './autosave.ts';
 import { utilityEngine } from './engine-process.ts';
 import { engineArgs, probeReadback, readbackForWindow } from './gpu-probe.ts';
-import { DESIGN_EXTENSION, designFileName, readDesign, withExtension, writeAtomic, writeDesign } from './files.ts';
+import { DESIGN_EXTENSION, designFileName, readOpenable, withExtension, writeAtomic, writeDesign } from './files.ts';
 import { menuTemplate } from './menu.ts';
 import { RecentFiles } from './recent.ts';
 import { APP_SCHEME, APP_URL, isAppUrl, isExternalLink, WINDOW_CSP } from './security.ts';
@@ -202,9 +202,17 @@ function registerIpc(): void {
   });
   ipcMain.handle(IPC.openDesign, async (e) => {
     const w = fromApp(e) ?? refuse();
-    const r = await openDialog(w, { title: 'Open design', properties: ['openFile'], filters: [{ name: 'Convscope design', extensions: ['json'] }] });
+    const r = await openDialog(w, {
+      title: 'Open design or ONNX model',
+      properties: ['openFile'],
+      filters: [
+        { name: 'Convscope design or ONNX model', extensions: ['json', 'onnx'] },
+        { name: 'Convscope design', extensions: ['json'] },
+        { name: 'ONNX model', extensions: ['onnx'] },
+      ],
+    });
     if (r.canceled || !r.filePaths[0]) return null;
-    const opened = readDesign(r.filePaths[0]);
+    const opened = readOpenable(r.filePaths[0]);
     remember(opened.path);
     return opened;
   });
@@ -212,7 +220,7 @@ function registerIpc(): void {
     if (!fromApp(e)) refuse();
     if (typeof path !== 'string' || !recent.get().includes(path)) return null;
     try {
-      return readDesign(path);
+      return readOpenable(path);
     } catch (err) {
       recent.remove(path);
       buildMenu();
@@ -239,7 +247,7 @@ function registerIpc(): void {
     const ext = req.defaultName.split('.').pop()!;
     const r = await saveDialog(w, { title: 'Export', defaultPath: req.defaultName, filters: [{ name: ext.toUpperCase(), extensions: [ext] }] });
     if (r.canceled || !r.filePath) return null;
-    writeAtomic(r.filePath, req.text);
+    writeAtomic(r.filePath, req.base64 ? Buffer.from(req.text, 'base64') : req.text);
     return { path: r.filePath };
   });
   ipcMain.on(IPC.setTitle, (e, raw: unknown) => {

@@ -63,6 +63,7 @@ export function menuTemplate(ctx: MenuContext): MenuItem[] {
           })),
           sep,
           { label: 'Design (.convscope.json)…', click: cmd({ command: 'export', format: 'design' }) },
+          { label: 'Design as ONNX (.onnx)…', click: cmd({ command: 'export', format: 'onnx' }) },
         ],
       },
       sep,

@@ -9,7 +9,7 @@ import {
   gpuReadbackSchema,
   IPC,
   menuCommandSchema,
-  openedDesignSchema,
+  openedFileSchema,
   recentFilesSchema,
   recoverySchema,
   savedSchema,
@@ -53,10 +53,10 @@ ipcRenderer.on(IPC.menu, (_e, raw: unknown) => {
 const api: DesktopApi = {
   platform: 'electron',
   async openDesign() {
-    return openedDesignSchema.nullable().parse(await ipcRenderer.invoke(IPC.openDesign));
+    return openedFileSchema.nullable().parse(await ipcRenderer.invoke(IPC.openDesign));
   },
   async openRecent(path) {
-    return openedDesignSchema.nullable().parse(await ipcRenderer.invoke(IPC.openRecent, path));
+    return openedFileSchema.nullable().parse(await ipcRenderer.invoke(IPC.openRecent, path));
   },
   async saveDesign(request) {
     return savedSchema.parse(await ipcRenderer.invoke(IPC.saveDesign, request));

@@ -12,7 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { forkEngine } from '../host/child-engine.ts';
 import { contentSecurityPolicy, mimeOf, resolveStatic } from '../host/static.ts';
 import { EngineSupervisor, type EngineProcess, type EngineProcessEvents, type SupervisorOptions } from '../host/supervisor.ts';
-import { describeIssues, requestSchema, type EngineMessage } from '../shared/protocol.ts';
+import { describeIssues, MAX_ONNX_TEXT_BYTES, requestSchema, type EngineMessage } from '../shared/protocol.ts';
 
 export interface ServeOptions {
   /** The built workbench (index.html and its assets). */
@@ -71,7 +71,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     createReadStream(file).pipe(res);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  // Room for the largest message a page sends: an ONNX file as base64 (MAX_ONNX_TEXT_BYTES), plus its envelope.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Math.ceil(MAX_ONNX_TEXT_BYTES / 3) * 4 + 2 ** 20 });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const origin = req.headers.origin;

@@ -4,7 +4,7 @@
  * pass here; it has its own MessagePort (see protocol.ts). Both sides validate with these schemas.
  */
 import { z } from 'zod';
-import { EXPORT_FORMATS, type EngineStatusMessage } from './protocol.ts';
+import { EXPORT_FORMATS, type EngineStatusMessage, type ExportFormat } from './protocol.ts';
 import { modelSpecSchema } from './report-schema.ts';
 import type { ModelSpec } from './spec.ts';
 
@@ -30,13 +30,28 @@ export type GpuReadback = z.infer<typeof gpuReadbackSchema>;
 export const openedDesignSchema = z.object({ spec: modelSpecSchema, path: z.string(), name: z.string() });
 export type OpenedDesign = z.infer<typeof openedDesignSchema>;
 
+/** An .onnx file main read for the window: its bytes go on to the engine (`import_onnx`), which makes the design. */
+export const openedOnnxSchema = z.object({ kind: z.literal('onnx'), path: z.string(), name: z.string(), data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)') });
+export type OpenedOnnx = z.infer<typeof openedOnnxSchema>;
+
+/** What File > Open (and Open Recent) gives the window: a design, or an ONNX model still to import. */
+export const openedFileSchema = z.union([openedOnnxSchema, openedDesignSchema]);
+export type OpenedAny = z.infer<typeof openedFileSchema>;
+
+/** What Export writes besides the report formats: the design as JSON, or as ONNX (binary, base64 over IPC). */
+export const DESIGN_EXPORTS = ['design', 'onnx'] as const;
+export type ExportTarget = ExportFormat | (typeof DESIGN_EXPORTS)[number];
+const exportTarget = z.union([z.enum(EXPORT_FORMATS), z.enum(DESIGN_EXPORTS)]);
+
 export const saveDesignRequestSchema = z.object({ spec: modelSpecSchema, path: z.string().nullable(), saveAs: z.boolean() });
 export type SaveDesignRequest = z.infer<typeof saveDesignRequestSchema>;
 
 export const saveExportRequestSchema = z.object({
   text: z.string(),
+  /** `text` is base64 of binary bytes (an ONNX model). */
+  base64: z.boolean().optional(),
   defaultName: z.string().min(1).max(255),
-  format: z.union([z.enum(EXPORT_FORMATS), z.literal('design')]),
+  format: exportTarget,
 });
 export type SaveExportRequest = z.infer<typeof saveExportRequestSchema>;
 
@@ -56,7 +71,7 @@ export const recentFilesSchema = z.array(z.string());
 export const MENU_COMMANDS = ['new', 'open', 'save', 'save-as', 'undo', 'redo', 'presets', 'run', 'toggle-theme'] as const;
 export const menuCommandSchema = z.discriminatedUnion('command', [
   z.object({ command: z.enum(MENU_COMMANDS) }),
-  z.object({ command: z.literal('export'), format: z.union([z.enum(EXPORT_FORMATS), z.literal('design')]) }),
+  z.object({ command: z.literal('export'), format: exportTarget }),
   z.object({ command: z.literal('open-recent'), path: z.string() }),
 ]);
 export type MenuCommand = z.infer<typeof menuCommandSchema>;
@@ -64,8 +79,8 @@ export type MenuCommand = z.infer<typeof menuCommandSchema>;
 /** What the preload script exposes to the workbench as `window.convscope`. */
 export interface DesktopApi {
   readonly platform: 'electron';
-  openDesign(): Promise<OpenedDesign | null>;
-  openRecent(path: string): Promise<OpenedDesign | null>;
+  openDesign(): Promise<OpenedAny | null>;
+  openRecent(path: string): Promise<OpenedAny | null>;
   saveDesign(request: SaveDesignRequest): Promise<{ path: string } | null>;
   saveExport(request: SaveExportRequest): Promise<{ path: string } | null>;
   setTitle(state: TitleState): void;

@@ -134,7 +134,24 @@ const profile = z.object({
 const cancel = z.object({ id: requestId, type: z.literal('cancel'), target: requestId });
 const exportReport = z.object({ id: requestId, type: z.literal('export'), report: reportSchema, format: z.enum(EXPORT_FORMATS) });
 
-export const requestSchema = z.discriminatedUnion('type', [hello, catalog, backends, preset, suggest, inspect, profile, cancel, exportReport]);
+/**
+ * The largest ONNX file the workbench sends to the engine (protobuf itself stops at 2 GiB). Over
+ * a JSON transport the bytes travel as base64, 4/3 as long: see MAX_ONNX_TEXT_BYTES.
+ */
+export const MAX_ONNX_BYTES = 2 ** 31 - 1;
+/** Base64 text over the `serve` WebSocket: below V8's longest string (~512 Mi characters) and the server's payload cap. */
+export const MAX_ONNX_TEXT_BYTES = 300 * 1024 * 1024;
+/**
+ * An ONNX model file's bytes: a Uint8Array where the transport carries binary (Electron's
+ * MessagePort, the engine Worker), else base64 text (the `serve` WebSocket).
+ */
+const onnxBytes = z.union([z.string().max(Math.ceil(MAX_ONNX_TEXT_BYTES / 3) * 4), z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes (a Uint8Array)').refine((b) => b.length <= MAX_ONNX_BYTES, 'over 2 GiB')]);
+/** An ONNX file -> a convscope/v1 design (the file's weights are not kept: see docs/guide.md). */
+const importOnnx = z.object({ id: requestId, type: z.literal('import_onnx'), name: z.string().min(1).max(255), data: onnxBytes, batch: z.number().int().positive().optional() });
+/** The design as ONNX with its seeded weights, as `convscope export --onnx` writes it; base64 in the result. */
+const exportOnnx = z.object({ id: requestId, type: z.literal('export_onnx'), spec: modelSpecSchema, dynamic_batch: z.boolean().optional() });
+
+export const requestSchema = z.discriminatedUnion('type', [hello, catalog, backends, preset, suggest, inspect, profile, cancel, exportReport, importOnnx, exportOnnx]);
 export type Request = z.infer<typeof requestSchema>;
 export type RequestType = Request['type'];
 export type RequestOf<T extends RequestType> = Extract<Request, { type: T }>;
@@ -153,6 +170,8 @@ export const resultSchemas = {
   profile: analysisSchema,
   cancel: z.object({ cancelled: z.boolean() }),
   export: z.object({ format: z.enum(EXPORT_FORMATS), extension: z.string(), mime: z.string(), text: z.string() }),
+  import_onnx: z.object({ spec: modelSpecSchema, layers: count }),
+  export_onnx: z.object({ extension: z.literal('.onnx'), mime: z.string(), bytes: count, base64: z.string() }),
 } satisfies Record<RequestType, z.ZodType>;
 export type ResultOf<T extends RequestType> = z.infer<(typeof resultSchemas)[T]>;
 

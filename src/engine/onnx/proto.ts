@@ -4,7 +4,6 @@
  * reads exactly like the ONNX documentation. int64 fields are JavaScript numbers: every int64 we
  * meet (dims, attribute ints, versions) is far below 2^53.
  */
-import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 
 /** TensorProto.DataType values we use. */
@@ -129,7 +128,13 @@ let modelType: protobuf.Type | null = null;
  * text over with `useOnnxSchema` before the first encode/decode.
  */
 function ModelType(): protobuf.Type {
-  if (!modelType) useOnnxSchema(readFileSync(new URL('./onnx.proto', import.meta.url), 'utf8'));
+  if (!modelType) {
+    // node:fs is fetched at call time, not imported, so the browser Worker bundle (which installs
+    // the schema with useOnnxSchema) never references it.
+    const node = (globalThis as { process?: typeof process }).process;
+    if (!node?.getBuiltinModule) throw new Error('no file system to read onnx.proto from: call useOnnxSchema first');
+    useOnnxSchema(node.getBuiltinModule('node:fs').readFileSync(new URL('./onnx.proto', import.meta.url), 'utf8'));
+  }
   return modelType!;
 }
 

@@ -12,6 +12,8 @@
 import { version } from '../../../package.json';
 import type { EngineMessage } from '../../shared/protocol.ts';
 import { createEngineService } from '../engine-service.ts';
+import { useOnnxSchema } from '../onnx/proto.ts';
+import onnxProto from '../onnx/onnx.proto?raw';
 import { browserBackends } from './backends.ts';
 import { browserEnvironment } from './environment.ts';
 
@@ -40,6 +42,9 @@ function yieldToEvents(): Promise<void> {
     port2.postMessage(null);
   });
 }
+
+// Parsed here from the bundled text; in Node proto.ts reads the file beside it.
+useOnnxSchema(onnxProto);
 
 const service = createEngineService({
   post: (message: EngineMessage) => scope.postMessage(message),

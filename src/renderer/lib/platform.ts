@@ -4,24 +4,40 @@
  * and menu commands. The stores use this and never ask which one they run in.
  */
 import { modelSpecSchema } from '../../shared/report-schema.ts';
-import type { MenuCommand, Recovery } from '../../shared/ipc.ts';
-import type { ExportFormat } from '../../shared/protocol.ts';
+import type { ExportTarget, MenuCommand, Recovery } from '../../shared/ipc.ts';
+import { decodeBase64 } from '../../shared/base64.ts';
 import type { ModelSpec } from '../../shared/spec.ts';
 import { describeIssues } from '../../shared/protocol.ts';
 
 export interface OpenedFile {
+  kind?: 'design';
   spec: ModelSpec;
   /** Full path in Electron; null in the browser, which never sees paths. */
   path: string | null;
   name: string;
 }
 
+/** An .onnx file, still to be imported by the engine. */
+export interface OpenedOnnxFile {
+  kind: 'onnx';
+  data: Uint8Array;
+  path: string | null;
+  name: string;
+}
+
+export const isOnnxFileName = (name: string): boolean => name.toLowerCase().endsWith('.onnx');
+
 export interface Platform {
   readonly kind: 'web' | 'electron';
-  openDesign(): Promise<OpenedFile | null>;
+  openDesign(): Promise<OpenedFile | OpenedOnnxFile | null>;
+  /** Electron's Open Recent; the browser has no paths to reopen. */
+  openRecent(path: string): Promise<OpenedFile | OpenedOnnxFile | null>;
+  /** Whether the engine transport carries binary messages (a MessagePort) or only JSON text (the serve WebSocket). */
+  readonly binaryTransport: boolean;
   /** Saves to `path` (Electron, when known and not `saveAs`) or asks where. Returns where it went. */
   saveDesign(spec: ModelSpec, path: string | null, saveAs: boolean): Promise<{ path: string | null } | null>;
-  saveExport(text: string, defaultName: string, mime: string, format: ExportFormat | 'design'): Promise<boolean>;
+  /** `base64`: `text` is base64 of binary bytes (an ONNX model), written as those bytes. */
+  saveExport(text: string, defaultName: string, mime: string, format: ExportTarget, opts?: { base64?: boolean }): Promise<boolean>;
   autosave(state: { spec: ModelSpec; path: string | null; dirty: boolean } | null): void;
   recovery(): Promise<Recovery>;
   setTitle(name: string, dirty: boolean, path: string | null): void;
@@ -52,8 +68,8 @@ export function designText(spec: ModelSpec): string {
 
 const AUTOSAVE_KEY = 'convscope.autosave';
 
-function download(text: string, name: string, mime: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: mime }));
+function download(content: string | Uint8Array, name: string, mime: string): void {
+  const url = URL.createObjectURL(new Blob([content as BlobPart], { type: mime }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -70,7 +86,7 @@ function fileInput(): HTMLInputElement {
   if (!input) {
     input = document.createElement('input');
     input.type = 'file';
-    input.accept = '.json,application/json';
+    input.accept = '.json,.onnx,application/json';
     input.dataset.testid = 'open-file-input';
     input.style.display = 'none';
     document.body.append(input);
@@ -89,6 +105,7 @@ function webPlatform(): Platform {
           const file = input.files?.[0];
           if (!file) return resolve(null);
           try {
+            if (isOnnxFileName(file.name)) return resolve({ kind: 'onnx', data: new Uint8Array(await file.arrayBuffer()), path: null, name: file.name });
             resolve({ spec: parseDesignFile(await file.text(), file.name), path: null, name: file.name });
           } catch (err) {
             reject(err);
@@ -101,10 +118,14 @@ function webPlatform(): Platform {
       download(designText(spec), designFileName(spec.name), 'application/json');
       return { path: null };
     },
-    async saveExport(text, defaultName, mime) {
-      download(text, defaultName, mime);
+    async saveExport(text, defaultName, mime, _format, opts) {
+      download(opts?.base64 ? decodeBase64(text) : text, defaultName, mime);
       return true;
     },
+    async openRecent() {
+      return null;
+    },
+    binaryTransport: false,
     autosave(state) {
       try {
         if (state && state.dirty) localStorage.setItem(AUTOSAVE_KEY, JSON.stringify({ spec: state.spec, path: state.path, savedAt: new Date().toISOString() }));
@@ -140,11 +161,15 @@ function electronPlatform(api: NonNullable<Window['convscope']>): Platform {
     async openDesign() {
       return api.openDesign();
     },
+    async openRecent(path) {
+      return api.openRecent(path);
+    },
+    binaryTransport: true,
     async saveDesign(spec, path, saveAs) {
       return api.saveDesign({ spec, path, saveAs });
     },
-    async saveExport(text, defaultName, _mime, format) {
-      return (await api.saveExport({ text, defaultName, format })) !== null;
+    async saveExport(text, defaultName, _mime, format, opts) {
+      return (await api.saveExport({ text, defaultName, format, ...(opts?.base64 ? { base64: true } : {}) })) !== null;
     },
     autosave(state) {
       api.autosave(state);

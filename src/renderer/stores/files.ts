@@ -1,11 +1,12 @@
 /** File commands shared by the toolbar, the keyboard and Electron's menu. */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { Recovery } from '../../shared/ipc.ts';
-import type { ExportFormat } from '../../shared/protocol.ts';
+import type { ExportTarget, Recovery } from '../../shared/ipc.ts';
+import { MAX_ONNX_TEXT_BYTES, type ExportFormat } from '../../shared/protocol.ts';
+import { encodeBase64 } from '../../shared/base64.ts';
 import type { Report } from '../../shared/report.ts';
 import { emptyDesign } from '../lib/design.ts';
-import { designFileName, designText, platform } from '../lib/platform.ts';
+import { designFileName, designText, platform, type OpenedFile, type OpenedOnnxFile } from '../lib/platform.ts';
 import { useDesign } from './design.ts';
 import { useEngine } from './engine.ts';
 import { useRuns } from './runs.ts';
@@ -60,14 +61,51 @@ export const useFiles = defineStore('files', () => {
     return unlessUnsaved('Opening a design', openNow);
   }
 
+  /**
+   * An ONNX file becomes a design of primitive layers, imported by the engine. The file's weights
+   * stay behind: runs use seeded weights of the same shapes, since no count and no timing depends
+   * on the values. The open design is replaced only once the import has succeeded.
+   */
+  async function openOnnx(file: OpenedOnnxFile): Promise<void> {
+    if (!platform.binaryTransport && file.data.length > MAX_ONNX_TEXT_BYTES) {
+      throw new Error(
+        `${file.name} is ${Math.round(file.data.length / 2 ** 20)} MiB; the browser workbench sends ONNX files up to ${MAX_ONNX_TEXT_BYTES / 2 ** 20} MiB to its engine. ` +
+          `Open it in the desktop app, or inspect it with \`convscope inspect ${file.name}\`.`,
+      );
+    }
+    const data = platform.binaryTransport ? file.data : encodeBase64(file.data);
+    const { spec, layers } = await engine.api().request('import_onnx', { name: file.name, data });
+    // Not the .onnx path: saving must write a .convscope.json, never over the model file.
+    design.load(spec);
+    ui.tab = 'layers';
+    ui.notify(`imported ${file.name}: ${layers} layers. The file's weights are not kept; runs use seeded weights of the same shapes.`, 'info', 9000);
+  }
+
+  async function openFile(file: OpenedFile | OpenedOnnxFile): Promise<void> {
+    if (file.kind === 'onnx') return openOnnx(file);
+    design.load(file.spec, { path: file.path });
+    ui.notify(`opened ${file.name}`);
+  }
+
+  /** Open failures get a dialog: the reason (not JSON, truncated, an unsupported op) must be read, and the design is untouched. */
+  const openFailed = (err: unknown) =>
+    ui.showAlert({ title: 'Could not open the file', message: (err as Error).message, note: 'The open design was not changed.' });
+
   async function openNow(): Promise<void> {
     try {
       const file = await platform.openDesign();
-      if (!file) return;
-      design.load(file.spec, { path: file.path });
-      ui.notify(`opened ${file.name}`);
+      if (file) await openFile(file);
     } catch (err) {
-      fail('could not open the design')(err);
+      openFailed(err);
+    }
+  }
+
+  async function openRecent(path: string): Promise<void> {
+    try {
+      const file = await platform.openRecent(path);
+      if (file) await openFile(file);
+    } catch (err) {
+      openFailed(err);
     }
   }
 
@@ -87,10 +125,16 @@ export const useFiles = defineStore('files', () => {
     return runs.shown?.analysis.report ?? design.analysis?.report ?? null;
   }
 
-  async function exportAs(format: ExportFormat | 'design'): Promise<void> {
+  async function exportAs(format: ExportTarget): Promise<void> {
     try {
       if (format === 'design') {
         await platform.saveExport(designText(design.spec), designFileName(design.spec.name), 'application/json', 'design');
+        return;
+      }
+      if (format === 'onnx') {
+        const r = await engine.api().request('export_onnx', { spec: design.spec });
+        const name = designFileName(design.spec.name).replace(/\.convscope\.json$/, r.extension);
+        if (await platform.saveExport(r.base64, name, r.mime, 'onnx', { base64: true })) ui.notify(`exported the design as ONNX (${Math.round(r.bytes / 1024)} KiB, seeded weights)`);
         return;
       }
       const report = exportReport();
@@ -99,7 +143,7 @@ export const useFiles = defineStore('files', () => {
       const base = designFileName(report.model.name).replace(/\.convscope\.json$/, '');
       if (await platform.saveExport(r.text, `${base}${r.extension}`, r.mime, format)) ui.notify(`exported the ${FORMAT_LABELS[format]}`);
     } catch (err) {
-      fail(`could not export the ${format === 'design' ? 'design' : FORMAT_LABELS[format]}`)(err);
+      fail(`could not export the ${format === 'design' ? 'design' : format === 'onnx' ? 'design as ONNX' : FORMAT_LABELS[format]}`)(err);
     }
   }
 
@@ -139,5 +183,5 @@ export const useFiles = defineStore('files', () => {
     platform.autosave(null);
   }
 
-  return { recovery, unlessUnsaved, newDesign, open, save, exportAs, exportReport, openPreset, checkRecovery, restoreRecovery, discardRecovery };
+  return { recovery, unlessUnsaved, newDesign, open, openRecent, save, exportAs, exportReport, openPreset, checkRecovery, restoreRecovery, discardRecovery };
 });

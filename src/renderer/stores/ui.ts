@@ -7,6 +7,13 @@ export type Theme = 'light' | 'dark';
 
 const THEME_KEY = 'convscope.theme';
 
+/** A modal message (AlertDialog.vue): for what must not scroll away as a notice would. */
+export interface Alert {
+  title: string;
+  message: string;
+  note?: string;
+}
+
 export interface Notice {
   id: number;
   kind: 'info' | 'error';
@@ -33,6 +40,7 @@ export const useUi = defineStore('ui', () => {
   const presetsOpen = ref(false);
   const notices = ref<Notice[]>([]);
   const confirmation = ref<Confirmation | null>(null);
+  const alert = ref<Alert | null>(null);
   let nextNotice = 1;
 
   watch(
@@ -54,6 +62,14 @@ export const useUi = defineStore('ui', () => {
     setTimeout(() => dismiss(id), ms);
   }
 
+  function showAlert(a: Alert): void {
+    alert.value = a;
+  }
+
+  function closeAlert(): void {
+    alert.value = null;
+  }
+
   function dismiss(id: number): void {
     notices.value = notices.value.filter((n) => n.id !== id);
   }
@@ -62,13 +78,14 @@ export const useUi = defineStore('ui', () => {
     confirmation.value = c;
   }
 
-  /** Closes the open dialog (the confirmation first, then the preset gallery); false when none was open. */
+  /** Closes the open dialog (an alert, a question, then the preset gallery); false when none was open. */
   function closeDialog(): boolean {
-    if (confirmation.value) confirmation.value = null;
+    if (alert.value) alert.value = null;
+    else if (confirmation.value) confirmation.value = null;
     else if (presetsOpen.value) presetsOpen.value = false;
     else return false;
     return true;
   }
 
-  return { theme, tab, selectedRow, presetsOpen, notices, confirmation, toggleTheme, notify, dismiss, ask, closeDialog };
+  return { theme, tab, selectedRow, presetsOpen, notices, alert, confirmation, toggleTheme, notify, dismiss, showAlert, closeAlert, ask, closeDialog };
 });
