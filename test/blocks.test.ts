@@ -417,8 +417,69 @@ describe('spatial_separable_conv', () => {
     expect(p.nodes[0].outShape).toEqual([1, 4, 5, 10]);
   });
 
-  it('refuses an even kernel', () => {
-    expect(refused('spatial_separable_conv', { out_channels: 16, kernel: 4 }, [1, 8, 10, 10])).toContain('layer "b": kernel 4 must be odd');
+  it('refuses an even kernel without padding, saying that padding would take it', () => {
+    const msg = refused('spatial_separable_conv', { out_channels: 16, kernel: 4 }, [1, 8, 10, 10]);
+    expect(msg).toContain('layer "b": kernel 4 must be odd');
+    expect(msg).toContain('or give padding');
+  });
+
+  /** The k x k conv the block factorises: its output shape is the block's. */
+  const square = (k: number, stride: number, padding: ParamValue) =>
+    buildPlan({ format: 'convscope/v1', name: 'kxk', input: { shape: [1, 8, 10, 10] }, layers: [{ id: 'c', op: 'conv2d', params: { out_channels: 16, kernel: k, stride, padding } }] }).outputShape;
+
+  it('padding 0: both axes shrink by k - 1, as a 3x3 with padding 0', () => {
+    // conv_3x1 [16, 8, 3, 1] = 384 params, out 8 x 10: 16*80*24 = 30,720 MACs;
+    // conv_1x3 [16, 16, 1, 3] = 768 params, out 8 x 8: 16*64*48 = 49,152 MACs.
+    const p = plan('spatial_separable_conv', { out_channels: 16, padding: 0, bias: false }, [1, 8, 10, 10]);
+    check(p, { ids: ['conv_3x1', 'conv_1x3'], params: 1152, buffers: 0, macs: 79_872, output: [1, 16, 8, 8] });
+    expect(p.nodes[0].outShape).toEqual([1, 16, 8, 10]);
+    expect(p.outputShape).toEqual(square(3, 1, 0));
+  });
+
+  it('padding [ph, pw]: rows padded by the k x 1 conv, columns by the 1 x k', () => {
+    // H: 10 + 2*2 - 3 + 1 = 12; W: 10 + 2*1 - 3 + 1 = 10.
+    const p = plan('spatial_separable_conv', { out_channels: 16, padding: [2, 1] }, [1, 8, 10, 10]);
+    expect(p.nodes[0].attrs).toMatchObject({ pads: [2, 0, 2, 0] });
+    expect(p.nodes[1].attrs).toMatchObject({ pads: [0, 1, 0, 1] });
+    expect(p.nodes[0].outShape).toEqual([1, 16, 12, 10]);
+    expect(p.outputShape).toEqual([1, 16, 12, 10]);
+    expect(p.outputShape).toEqual(square(3, 1, [2, 1]));
+    // 384 + 16 bias, 768 + 16 bias; MACs 16*120*24 + 16*120*48.
+    expect(p.totals.params).toBe(1184);
+    expect(p.totals.macs).toBe(46_080 + 92_160);
+  });
+
+  it('padding [top, left, bottom, right]: each side to its axis', () => {
+    // H: 10 + 1 + 2 - 3 + 1 = 11; W: 10 + 0 + 1 - 3 + 1 = 9.
+    const p = plan('spatial_separable_conv', { out_channels: 16, padding: [1, 0, 2, 1] }, [1, 8, 10, 10]);
+    expect(p.nodes[0].attrs).toMatchObject({ pads: [1, 0, 2, 0] });
+    expect(p.nodes[1].attrs).toMatchObject({ pads: [0, 0, 0, 1] });
+    expect(p.outputShape).toEqual([1, 16, 11, 9]);
+    expect(p.outputShape).toEqual(square(3, 1, [1, 0, 2, 1]));
+  });
+
+  it('"same" takes an even kernel, the extra row and column at the bottom and right', () => {
+    // k = 4: 3 rows of padding, 1 on top and 2 below (likewise left/right); 10 x 10 kept.
+    // conv_4x1 [16, 8, 4, 1] = 512, conv_1x4 [16, 16, 1, 4] = 1024 params; 100 positions each.
+    const p = plan('spatial_separable_conv', { out_channels: 16, kernel: 4, padding: 'same', bias: false }, [1, 8, 10, 10]);
+    check(p, { ids: ['conv_4x1', 'conv_1x4'], params: 1536, buffers: 0, macs: 153_600, output: [1, 16, 10, 10] });
+    expect(p.nodes[0].attrs).toMatchObject({ pads: [1, 0, 2, 0] });
+    expect(p.nodes[1].attrs).toMatchObject({ pads: [0, 1, 0, 2] });
+    expect(p.outputShape).toEqual(square(4, 1, 'same'));
+  });
+
+  it('"same" with stride 2 gives ceil(10 / 2) = 5 on both axes, as the k x k conv', () => {
+    // Total padding (5 - 1)*2 + 3 - 10 = 1: none on top, 1 below.
+    const p = plan('spatial_separable_conv', { out_channels: 16, padding: 'same', stride: 2 }, [1, 8, 10, 10]);
+    expect(p.nodes[0].attrs).toMatchObject({ pads: [0, 0, 1, 0] });
+    expect(p.nodes[0].outShape).toEqual([1, 16, 5, 10]);
+    expect(p.outputShape).toEqual([1, 16, 5, 5]);
+    expect(p.outputShape).toEqual(square(3, 2, 'same'));
+  });
+
+  it('refuses a malformed padding naming the parameter', () => {
+    expect(refused('spatial_separable_conv', { out_channels: 16, padding: -1 }, [1, 8, 10, 10])).toContain('layer "b": padding must not be negative');
+    expect(refused('spatial_separable_conv', { out_channels: 16, padding: 'valid' }, [1, 8, 10, 10])).toContain('layer "b": padding must be an integer, [ph, pw]');
   });
 });
 

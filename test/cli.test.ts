@@ -314,7 +314,7 @@ describe.concurrent('convscope CLI', () => {
       for (const node of plan.nodes) {
         const fused = fusedInto.get(node.id);
         // A fused op's time column names the op it ran in.
-        const time = fused ? `in ${fused.replace('/', '\\/')}` : '\\d\\.\\d{3}\\s+\\S+';
+        const time = fused ? `in ${fused.replace('/', '\\/')}` : '\\d\\.\\d{1,3}\\s+\\S+';
         expect(table.stdout).toMatch(new RegExp(`^${node.id.replace('/', '\\/')}\\s+${node.op}\\s.*${time}\\s*$`, 'm'));
       }
       expect(table.stdout).toMatch(/^backend {3}cpu on .*1 thread\b/m);

@@ -154,6 +154,47 @@ describe('WebAssembly kernels against the TypeScript reference', () => {
   });
 });
 
+/**
+ * deform_conv2d: [name, params, input shape, offset scale]. Offsets of a few pixels push samples
+ * past every border (corners dropped one by one, points past -1 or the size sampling 0); the
+ * shapes reach K-blocking (K > 256), GEMM edges (13 rows, columns not a multiple of 8), offset
+ * groups that split a weight group's channels, batches and tiles of one panel.
+ */
+const DEFORM_CASES: [name: string, params: Record<string, ParamValue>, shape: number[], offsetScale: number][] = [
+  ['v1 3x3 pad 1, 64 -> 64 at 20x20 (K 576: three K blocks)', { out_channels: 64, kernel: 3, padding: 1 }, [1, 64, 20, 20], 3],
+  ['v2, groups 2 with 4 offset groups (two per weight group), stride 2, dilation 2, 13 rows, batch 2', { out_channels: 26, kernel: 3, padding: 2, stride: 2, dilation: 2, groups: 2, offset_groups: 4, modulated: true }, [2, 8, 17, 19], 2],
+  ['v2, 3 offset groups, one weight group, 5x5, no bias, offsets far past the borders', { out_channels: 10, kernel: 5, padding: [1, 2], offset_groups: 3, bias: false, modulated: true }, [1, 6, 11, 9], 6],
+  ['v1 on a 5x5 map, batch 3 (one tile of a partial panel)', { out_channels: 7, kernel: 3, padding: 1 }, [3, 5, 5, 5], 1.5],
+  ['v1 1x1 with zero offsets (a plain 1x1 conv)', { out_channels: 12, kernel: 1 }, [1, 9, 7, 13], 0],
+];
+
+describe('deform_conv2d: the WebAssembly kernel against the TypeScript reference', () => {
+  for (const [name, params, shape, offsetScale] of DEFORM_CASES) {
+    it(name, async () => {
+      const { modulated, ...opParams } = params;
+      const [kh, kw] = Array.isArray(params.kernel) ? (params.kernel as number[]) : [params.kernel as number, params.kernel as number];
+      const og = (params.offset_groups as number | undefined) ?? 1;
+      // The output size from a plain conv of the same geometry.
+      const geometry = planNodeFor('conv2d', { out_channels: 1, kernel: params.kernel, padding: params.padding ?? 0, stride: params.stride ?? 1, dilation: params.dilation ?? 1 }, [shape]).outShape;
+      const [n, , ho, wo] = geometry;
+      const shapes = [shape, [n, 2 * og * kh * kw, ho, wo], ...(modulated ? [[n, og * kh * kw, ho, wo]] : [])];
+      const node = planNodeFor('deform_conv2d', opParams, shapes);
+      const weights = node.weights.map((w) => makeWeight(9, node.id, w));
+      const inputs = [
+        makeInput(21, shape),
+        fillUniform(new Float32Array(numel(shapes[1])), hashSeed(21, 'offset'), -offsetScale, offsetScale),
+        ...(modulated ? [fillUniform(new Float32Array(numel(shapes[2])), hashSeed(21, 'mask'), 0, 1)] : []),
+      ];
+      const want = runNodeInline(node, inputs, weights, 0);
+      for (const backend of [one, two]) {
+        const got = await backend.runOp(node, inputs, weights, 0);
+        const err = scaledError(got, want);
+        if (!(err <= TOLERANCE)) throw new Error(`${backend.threads} thread(s): scaled max error ${err} > ${TOLERANCE}`);
+      }
+    });
+  }
+});
+
 describe('CPU backend with WebAssembly kernels', () => {
   it('says which kernels it runs', () => {
     expect(one.kernels).toBe('wasm');

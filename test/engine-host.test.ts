@@ -157,6 +157,14 @@ describe('engine host', () => {
     await expect(call('export', { report: result.report, format: 'trace' })).rejects.toMatchObject({ message: expect.stringContaining('no timings') });
   });
 
+  it('inspects a model past the memory budget (it allocates nothing), and refuses to profile it, naming the layer', async () => {
+    // Input and output of 4 x 64 x 2048 x 2048 floats: 4 GiB each, both live: twice the 4 GiB default.
+    const huge: ModelSpec = { format: 'convscope/v1', name: 'huge', input: { shape: [4, 64, 2048, 2048] }, layers: [{ id: 'c', op: 'conv2d', params: { out_channels: 64, kernel: 1 } }] };
+    const { result } = await call('inspect', { spec: huge });
+    expect(result.report.totals.peak_bytes).toBe(2 * 4 * 1024 ** 3);
+    await expect(call('profile', { spec: huge, backend: 'cpu', warmup: 0, repeat: 1 })).rejects.toMatchObject({ message: expect.stringContaining('peak at layer "c"') });
+  });
+
   it('answers a malformed request with a protocol error for its id, or id -1', async () => {
     await host.handle({ id: 999, type: 'inspect' });
     expect(messages.at(-1)).toMatchObject({ type: 'error', id: 999, error: { kind: 'protocol', message: expect.stringContaining('spec') } });

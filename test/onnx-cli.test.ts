@@ -16,6 +16,7 @@ import { fillUniform } from '../src/engine/rng.ts';
 import { makeInput } from '../src/engine/weights.ts';
 import type { Report } from '../src/shared/report.ts';
 import { describeRun, runCli, type CliResult } from './helpers/cli-process.ts';
+import { relativeError } from './helpers/relative-error.ts';
 
 const E2E_TOLERANCE = 5e-3;
 
@@ -47,15 +48,6 @@ async function ortRun(path: string, x: Float32Array, shape: number[], input = 'i
   } finally {
     await s.release();
   }
-}
-
-function relativeError(got: Float32Array, want: Float32Array): number {
-  expect(got.length).toBe(want.length);
-  let scale = 1e-30;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / scale);
-  return worst;
 }
 
 const argmax = (a: Float32Array) => a.reduce((best, v, i) => (v > a[best] ? i : best), 0);
@@ -154,13 +146,38 @@ describe('ONNX files as <model>', () => {
   it('an unsupported op is exit 2 with every type and node named', async () => {
     const g = new OnnxGraphBuilder('unsupported');
     g.input('x', [1, 3, 8, 8]);
-    g.node('HardSwish', ['x'], ['a'], {}, 'act');
+    g.node('Sin', ['x'], ['a'], {}, 'act');
     g.node('Tanh', ['a'], ['y'], {}, 'squash');
     g.output('y');
     writeFileSync(at('unsupported.onnx'), g.build());
-    refused(await runCli(['inspect', at('unsupported.onnx')]), /2 ONNX op types are not supported by convscope:\n {2}HardSwish: node "act"\n {2}Tanh: node "squash"/);
+    refused(await runCli(['inspect', at('unsupported.onnx')]), /2 ONNX op types are not supported by convscope:\n {2}Sin: node "act"\n {2}Tanh \(only inside GELU's tanh form[^\n]*\): node "squash"/);
     writeFileSync(at('garbage.onnx'), 'not a model at all');
     refused(await runCli(['inspect', at('garbage.onnx')]), /garbage\.onnx: not (a readable ONNX file|an ONNX model)/);
+  });
+});
+
+describe('ONNX files with the data-movement ops', () => {
+  it('a ShuffleNet v2 pair of units from torch.onnx.export runs on the cpu as onnxruntime does; a Tanh is refused with node, op type and opset', async () => {
+    const file = join(import.meta.dirname, 'data', 'onnx', 'shufflenet_v2_units.onnx');
+    const x = fillUniform(new Float32Array(8 * 12 * 12), 6, -1, 1);
+    writeFileSync(at('sv2_x.npy'), writeNpy([1, 8, 12, 12], x));
+    const [run, inspect] = await Promise.all([
+      runCli(['run', file, '--backend', 'cpu', '--input', at('sv2_x.npy'), '--output', at('sv2_y.npy')]),
+      runCli(['inspect', file, '--json']),
+    ]);
+    ok(run);
+    const got = readNpy(readFileSync(at('sv2_y.npy')));
+    expect(got.shape).toEqual([1, 16, 6, 6]);
+    expect(relativeError(got.data, await ortRun(file, x, [1, 8, 12, 12], 'x', 'y'))).toBeLessThanOrEqual(1e-4);
+    const ops = (JSON.parse(ok(inspect).stdout) as Report).layers.map((l) => l.op);
+    expect(ops.filter((o) => o === 'channel_shuffle')).toHaveLength(2);
+
+    const g = new OnnxGraphBuilder('tanh');
+    g.input('x', [1, 3, 8, 8]);
+    g.node('Tanh', ['x'], ['y'], {}, 'squash');
+    g.output('y');
+    writeFileSync(at('tanh.onnx'), g.build({ opset: 17 }));
+    refused(await runCli(['inspect', at('tanh.onnx')]), /tanh\.onnx \(ONNX opset 17\): 1 ONNX op type is not supported by convscope:\n {2}Tanh \(only inside GELU's tanh form[^\n]*\): node "squash"/);
   });
 });
 

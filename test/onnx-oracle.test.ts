@@ -24,10 +24,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/engine/backends/cpu/backend.ts';
 import { runNodeInline } from '../src/engine/backends/cpu/reference.ts';
 import { planNodeFor } from '../src/engine/graph/plan.ts';
-import { float, int, ints, OnnxGraphBuilder, type AttrValue } from '../src/engine/onnx/builder.ts';
+import { float, int, ints, OnnxGraphBuilder, string, type AttrValue } from '../src/engine/onnx/builder.ts';
 import { AttributeType, DataType, decodeModel } from '../src/engine/onnx/proto.ts';
 import { fillUniform, hashSeed } from '../src/engine/rng.ts';
-import { numel, type Shape } from '../src/engine/tensor.ts';
+import { numel, shapeText, type Shape } from '../src/engine/tensor.ts';
 import { makeInput, makeWeight } from '../src/engine/weights.ts';
 import type { ParamValue } from '../src/shared/spec.ts';
 
@@ -447,6 +447,45 @@ describe('batch_norm vs ONNX BatchNormalization (inference)', () => {
   bn('[N, C]', [4, 32], {});
 });
 
+describe('layer_norm vs ONNX LayerNormalization (opset 17+)', () => {
+  const ln = (name: string, shape: Shape, params: Record<string, ParamValue>, axis: number, eps: number, bias = true, scale = 1) =>
+    defineCase({
+      name,
+      op: 'layer_norm',
+      params,
+      shapes: [shape],
+      inputs: (s) => seededInputs(s, scale),
+      onnx: ({ x, w, g }) => {
+        g.node('LayerNormalization', [x[0], w('weight'), ...(bias ? [w('bias')] : [])], ['y'], { axis: int(axis), epsilon: float(eps) });
+        return 'y';
+      },
+    });
+  ln('the last dim of NHWC [4, 14, 14, 96] (ConvNeXt; 784 rows: two CPU units)', [4, 14, 14, 96], {}, -1, 1e-5);
+  ln('normalized_shape [4, 5] = axis -2, eps 1e-6 (ConvNeXt uses 1e-6)', [3, 6, 4, 5], { normalized_shape: [4, 5], eps: 1e-6 }, -2, 1e-6, true, 3);
+  ln('axis 1 of NCHW, no bias', [2, 3, 4, 5], { axis: 1, bias: false }, 1, 1e-5, false);
+});
+
+describe('reduce_mean / reduce_max vs ONNX ReduceMean / ReduceMax (opset 18+: axes as an input)', () => {
+  for (const [op, onnxOp] of [['reduce_mean', 'ReduceMean'], ['reduce_max', 'ReduceMax']] as const) {
+    const reduce = (name: string, shape: Shape, axes: number[] | undefined, keepdims: boolean) =>
+      defineCase({
+        name: `${op}: ${name}`,
+        op,
+        params: { ...(axes ? { axes } : {}), ...(keepdims ? {} : { keepdims: false }) },
+        shapes: [shape],
+        onnx: ({ x, g }) => {
+          const inputs = [x[0], ...(axes ? [g.int64Initializer('axes', axes)] : [])];
+          g.node(onnxOp, inputs, ['y'], { keepdims: int(keepdims ? 1 : 0) });
+          return 'y';
+        },
+      });
+    reduce('H and W of NCHW, keepdims', [2, 16, 9, 9], [2, 3], true);
+    reduce('axis -1 of [N, T, C], no keepdims', [2, 10, 48], [-1], false);
+    reduce('axes 0 and 2 (interleaved)', [3, 4, 5, 6], [0, 2], true);
+    reduce('every axis (no axes input)', [2, 3, 4, 5], undefined, true);
+  }
+});
+
 describe('activations vs ONNX Relu / Sigmoid / Clip / Softmax / LRN', () => {
   const unary = (op: string, name: string, shape: Shape, build: (io: Io) => string, params: Record<string, ParamValue> = {}, scale = 1) =>
     defineCase({ name, op, params, shapes: [shape], inputs: (s) => seededInputs(s, scale), onnx: build });
@@ -496,18 +535,88 @@ describe('activations vs ONNX Relu / Sigmoid / Clip / Softmax / LRN', () => {
   unary('dropout', 'dropout is Identity at inference', [2, 8, 72, 72], single('Dropout'), { p: 0.3 });
 });
 
+describe('activations vs ONNX HardSwish / HardSigmoid / Clip / SiLU / GELU compositions', () => {
+  const unary = (op: string, name: string, shape: Shape, build: (io: Io) => string, params: Record<string, ParamValue> = {}, scale = 1) =>
+    defineCase({ name, op, params, shapes: [shape], inputs: (s) => seededInputs(s, scale), onnx: build });
+  const scalar = (g: OnnxGraphBuilder, name: string, v: number) => g.initializer(name, new Float32Array([v]), []);
+  unary('hardswish', 'hardswish vs HardSwish, inputs in (-5, 5)', [2, 8, 72, 72], ({ x, g }) => {
+    g.node('HardSwish', [x[0]], ['y']);
+    return 'y';
+  }, {}, 5);
+  unary('hardsigmoid', "hardsigmoid with ONNX's alpha 0.2, beta 0.5 vs HardSigmoid", [2, 8, 9, 9], ({ x, g }) => {
+    g.node('HardSigmoid', [x[0]], ['y'], { alpha: float(0.2), beta: float(0.5) });
+    return 'y';
+  }, { alpha: 0.2, beta: 0.5 }, 4);
+  unary('hardsigmoid', "hardsigmoid with PyTorch's defaults vs HardSigmoid(alpha 1/6)", [1, 16, 9, 9], ({ x, g }) => {
+    g.node('HardSigmoid', [x[0]], ['y'], { alpha: float(1 / 6), beta: float(0.5) });
+    return 'y';
+  }, {}, 4);
+  unary('clip', 'clip(-0.5, 0.25) vs Clip', [2, 3, 9, 9], ({ x, g }) => {
+    g.node('Clip', [x[0], scalar(g, 'lo', -0.5), scalar(g, 'hi', 0.25)], ['y']);
+    return 'y';
+  }, { min: -0.5, max: 0.25 });
+  unary('clip', 'clip with max only vs Clip(x, "", max)', [2, 3, 9, 9], ({ x, g }) => {
+    g.node('Clip', [x[0], '', scalar(g, 'hi', 0.25)], ['y']);
+    return 'y';
+  }, { max: 0.25 });
+  unary('silu', 'silu vs Mul(x, Sigmoid(x)), inputs in (-8, 8)', [2, 8, 72, 72], ({ x, g }) => {
+    g.node('Sigmoid', [x[0]], ['s']);
+    g.node('Mul', [x[0], 's'], ['y']);
+    return 'y';
+  }, {}, 8);
+  unary('gelu', 'gelu (erf) vs 0.5 * x * (1 + Erf(x / sqrt 2)), inputs in (-6, 6)', [2, 8, 72, 72], ({ x, g }) => {
+    g.node('Div', [x[0], scalar(g, 'sqrt2', Math.SQRT2)], ['d']);
+    g.node('Erf', ['d'], ['e']);
+    g.node('Add', ['e', scalar(g, 'one', 1)], ['e1']);
+    g.node('Mul', [x[0], 'e1'], ['m']);
+    g.node('Mul', ['m', scalar(g, 'half', 0.5)], ['y']);
+    return 'y';
+  }, {}, 6);
+  unary('gelu', 'gelu (tanh) vs the tanh formula with Tanh / Pow', [2, 8, 9, 9], ({ x, g }) => {
+    g.node('Pow', [x[0], scalar(g, 'three', 3)], ['x3']);
+    g.node('Mul', ['x3', scalar(g, 'c', 0.044715)], ['cx3']);
+    g.node('Add', [x[0], 'cx3'], ['inner']);
+    g.node('Mul', ['inner', scalar(g, 'k', Math.sqrt(2 / Math.PI))], ['u']);
+    g.node('Tanh', ['u'], ['t']);
+    g.node('Add', ['t', scalar(g, 'one', 1)], ['t1']);
+    g.node('Mul', [x[0], 't1'], ['m']);
+    g.node('Mul', ['m', scalar(g, 'half', 0.5)], ['y']);
+    return 'y';
+  }, { approximate: 'tanh' }, 6);
+});
+
 describe('structure ops vs ONNX Add / Mul / Concat / Flatten / Reshape-Transpose-Reshape', () => {
-  const binary = (op: 'add' | 'mul', name: string, a: Shape, b: Shape) =>
+  const binary = (op: 'add' | 'sub' | 'mul' | 'div', name: string, a: Shape, b: Shape) =>
     defineCase({
       name,
       op,
       params: {},
       shapes: [a, b],
       onnx: ({ x, g }) => {
-        g.node(op === 'add' ? 'Add' : 'Mul', [x[0], x[1]], ['y']);
+        g.node({ add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' }[op], [x[0], x[1]], ['y']);
         return 'y';
       },
     });
+  for (const op of ['sub', 'div'] as const) {
+    binary(op, `${op}: same shape`, [2, 8, 72, 72], [2, 8, 72, 72]);
+    binary(op, `${op}: [N, C, 1, 1] with [N, C, H, W] (broadcast first, order kept)`, [2, 16, 1, 1], [2, 16, 9, 9]);
+    binary(op, `${op}: [N, 1, H, W] with [1, C, 1, W] (both broadcast)`, [2, 1, 5, 7], [1, 3, 1, 7]);
+  }
+  const ONNX_BINARY = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' } as const;
+  for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+    for (const first of [false, true]) {
+      defineCase({
+        name: `${op}: one input and a constant [C, 1, 1] operand${first ? ' on the left' : ''}`,
+        op,
+        params: { weight_shape: [6, 1, 1], weight_value: 0.37, ...(first ? { weight_first: true } : {}) },
+        shapes: [[2, 6, 5, 4]],
+        onnx: ({ x, w, g }) => {
+          g.node(ONNX_BINARY[op], first ? [w('weight'), x[0]] : [x[0], w('weight')], ['y']);
+          return 'y';
+        },
+      });
+    }
+  }
   for (const op of ['add', 'mul'] as const) {
     binary(op, `${op}: same shape (residual)`, [2, 8, 72, 72], [2, 8, 72, 72]);
     binary(op, `${op}: [1, C, H, W] with [1, C, 1, 1] (SE scaling)`, [1, 16, 9, 9], [1, 16, 1, 1]);
@@ -577,4 +686,100 @@ describe('structure ops vs ONNX Add / Mul / Concat / Flatten / Reshape-Transpose
       return 'y';
     },
   });
+});
+
+describe('data movement vs ONNX Transpose / Reshape / Slice / Pad / Resize / Concat (any rank)', () => {
+  const moved = (op: string, name: string, shapes: Shape[], params: Record<string, ParamValue>, onnx: (io: Io) => string) => defineCase({ name, op, params, shapes, onnx });
+  const transposeCase = (shape: Shape, perm: number[]) =>
+    moved('transpose', `transpose ${shapeText(shape)} perm [${perm.join(', ')}]`, [shape], { perm }, ({ x, g }) => {
+      g.node('Transpose', [x[0]], ['y'], { perm: ints(perm) });
+      return 'y';
+    });
+  transposeCase([2, 3, 5, 7], [0, 2, 3, 1]);
+  transposeCase([2, 3, 5, 7], [3, 1, 0, 2]);
+  transposeCase([1, 4, 3, 5, 6], [0, 2, 1, 3, 4]);
+  transposeCase([3, 70, 90], [2, 0, 1]);
+  transposeCase([6, 5], [1, 0]);
+
+  const reshapeCase = (shape: Shape, target: number[]) =>
+    moved('reshape', `reshape ${shapeText(shape)} to [${target.join(', ')}]`, [shape], { shape: target }, ({ x, g }) => {
+      g.int64Initializer('shape', target);
+      g.node('Reshape', [x[0], 'shape'], ['y']);
+      return 'y';
+    });
+  reshapeCase([2, 6, 4, 5], [0, 3, -1, 5]);
+  reshapeCase([2, 6, 4, 5], [-1]);
+  reshapeCase([2, 6, 4, 5], [2, 2, 3, 2, 2, 5]);
+
+  const sliceCase = (name: string, shape: Shape, starts: number[], ends: number[], axes: number[], steps: number[]) =>
+    moved('slice', `slice ${name}`, [shape], { starts, ends, axes, steps }, ({ x, g }) => {
+      g.int64Initializer('starts', starts);
+      g.int64Initializer('ends', ends);
+      g.int64Initializer('axes', axes);
+      g.int64Initializer('steps', steps);
+      g.node('Slice', [x[0], 'starts', 'ends', 'axes', 'steps'], ['y']);
+      return 'y';
+    });
+  sliceCase('channel halves (ShuffleNet v2 split)', [2, 8, 5, 5], [4], [8], [1], [1]);
+  sliceCase('negative step over H and W with clamping', [1, 3, 9, 8], [100, -2], [-100, 0], [2, 3], [-2, -3]);
+  sliceCase('starts below 0, ends past the size, steps 3', [2, 5, 7, 11], [-100, 1], [100, 100], [3, 1], [3, 2]);
+  sliceCase('5-D, three axes', [2, 3, 4, 5, 6], [1, 0, -3], [2, 4, 6], [0, 2, 4], [1, 3, 1]);
+
+  const padCase = (name: string, shape: Shape, pads: number[], mode: 'constant' | 'reflect' | 'edge', axes?: number[], value?: number) =>
+    moved('pad', `pad ${name}`, [shape], { pads, mode, ...(axes ? { axes } : {}), ...(value !== undefined ? { value } : {}) }, ({ x, g }) => {
+      g.int64Initializer('pads', pads);
+      const ins = [x[0], 'pads'];
+      if (value !== undefined || axes) {
+        if (value !== undefined) g.initializer('value', new Float32Array([value]), []);
+        ins.push(value !== undefined ? 'value' : '');
+      }
+      if (axes) {
+        g.int64Initializer('axes', axes);
+        ins.push('axes');
+      }
+      g.node('Pad', ins, ['y'], { mode: string(mode) });
+      return 'y';
+    });
+  padCase('constant on H and W', [2, 3, 6, 7], [0, 0, 1, 2, 0, 0, 3, 0], 'constant');
+  padCase('constant 0.5, axes [2, 3] and a crop', [2, 3, 6, 7], [2, -1, 1, 3], 'constant', [2, 3], 0.5);
+  padCase('reflect (F.pad reflect / ReflectionPad2d)', [1, 4, 6, 7], [0, 0, 3, 2, 0, 0, 1, 5], 'reflect');
+  padCase('edge (ReplicationPad2d)', [1, 4, 6, 7], [0, 0, 3, 2, 0, 0, 1, 5], 'edge');
+  padCase('edge on channels and 3-D', [3, 5, 4], [1, 2, 0, 3, 1, 1], 'edge');
+
+  const resizeCase = (name: string, shape: Shape, params: Record<string, ParamValue>) =>
+    moved('resize', `resize ${name}`, [shape], params, ({ x, g }) => {
+      const ins = [x[0], ''];
+      if (params.scales) {
+        g.initializer('scales', new Float32Array([1, 1, ...(params.scales as number[])]), [4]);
+        ins.push('scales');
+      } else {
+        g.int64Initializer('sizes', [shape[0], shape[1], ...(params.sizes as number[])]);
+        ins.push('', 'sizes');
+      }
+      const attrs: Record<string, AttrValue> = { mode: string(params.mode as string ?? 'nearest') };
+      if (params.coordinate_transformation_mode) attrs.coordinate_transformation_mode = string(params.coordinate_transformation_mode as string);
+      if (params.nearest_mode) attrs.nearest_mode = string(params.nearest_mode as string);
+      g.node('Resize', ins, ['y'], attrs);
+      return 'y';
+    });
+  resizeCase('nearest x2 asymmetric floor (nn.Upsample)', [2, 3, 5, 6], { scales: [2, 2], coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+  resizeCase('nearest to [7, 10] with the ONNX defaults (half_pixel, round_prefer_floor)', [1, 3, 5, 6], { sizes: [7, 10] });
+  resizeCase('nearest x1.5 half_pixel round_prefer_ceil', [1, 2, 6, 8], { scales: [1.5, 1.5], nearest_mode: 'round_prefer_ceil' });
+  resizeCase('nearest downsample to [3, 2] asymmetric ceil', [1, 2, 7, 5], { sizes: [3, 2], coordinate_transformation_mode: 'asymmetric', nearest_mode: 'ceil' });
+  resizeCase('nearest to [2, 5] align_corners round_prefer_ceil', [1, 2, 3, 7], { sizes: [2, 5], coordinate_transformation_mode: 'align_corners', nearest_mode: 'round_prefer_ceil' });
+  resizeCase('bilinear x2 half_pixel (align_corners=False)', [2, 3, 5, 6], { mode: 'linear', scales: [2, 2] });
+  resizeCase('bilinear x2 pytorch_half_pixel', [1, 3, 4, 5], { mode: 'linear', scales: [2, 2], coordinate_transformation_mode: 'pytorch_half_pixel' });
+  resizeCase('bilinear to [9, 4] align_corners', [1, 2, 5, 6], { mode: 'linear', sizes: [9, 4], coordinate_transformation_mode: 'align_corners' });
+  resizeCase('bilinear x0.5 asymmetric', [1, 2, 8, 6], { mode: 'linear', scales: [0.5, 0.5], coordinate_transformation_mode: 'asymmetric' });
+  resizeCase('bilinear x[1.7, 2.3] half_pixel', [1, 2, 5, 6], { mode: 'linear', scales: [1.7, 2.3] });
+
+  const concatCase = (shapes: Shape[], axis: number) =>
+    moved('concat', `concat of ${shapes.length} ${shapes[0].length}-D along axis ${axis}`, shapes, { axis }, ({ x, g }) => {
+      g.node('Concat', x, ['y'], { axis: int(axis) });
+      return 'y';
+    });
+  concatCase([[2, 3, 4], [2, 5, 4]], 1);
+  concatCase([[2, 3, 4, 5, 2], [2, 3, 4, 1, 2], [2, 3, 4, 3, 2]], 3);
+  concatCase([[3, 7], [3, 2]], -1);
+  concatCase([[1, 4, 6], [2, 4, 6]], 0);
 });

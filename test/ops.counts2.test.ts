@@ -187,10 +187,15 @@ describe('errors name the layer and the parameter', () => {
     expect(e.param).toBe('groups');
   });
 
-  it('linear: a 4-D input gets a flatten hint', () => {
-    const e = specError('linear', { out_features: 4096 }, [[2, 256, 6, 6]], 'fc6');
-    expect(e.message).toContain('layer "fc6": linear expects a 2-D input');
-    expect(e.message).toContain('add a flatten layer before it (it would give [2, 9216])');
+  it('linear: a 4-D input is rows of its last dim (NHWC), counted as such; a 1-D one is refused', () => {
+    const node = planNodeFor('linear', { out_features: 384 }, [[2, 56, 56, 96]]);
+    expect(node.outShape).toEqual([2, 56, 56, 384]);
+    expect(node.counts.macs).toBe(2 * 56 * 56 * 96 * 384);
+    expect(node.counts.flops).toBe(2 * 2 * 56 * 56 * 96 * 384 + 2 * 56 * 56 * 384);
+    expect(node.counts.formula).toBe('MACs = rows*in*out = 6272 (2*56*56)*96*384 = 231,211,008; FLOPs = 2*MACs + rows*out = 2,408,448 bias adds');
+    expect(node.params).toBe(96 * 384 + 384);
+    const e = specError('linear', { out_features: 4096 }, [[9216]], 'fc6');
+    expect(e.message).toBe('layer "fc6": linear expects an input [..., in_features] of rank 2 or more, got [9216]');
   });
 
   it('conv_transpose2d: output_padding against stride and dilation', () => {

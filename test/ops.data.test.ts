@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 /** Ops with a WebAssembly kernel. Exact, so the wasm path's coverage is always visible here. */
-const WITH_WASM = ['add', 'avg_pool2d', 'batch_norm', 'conv2d', 'conv_transpose2d', 'global_avg_pool', 'linear', 'max_pool2d', 'min_pool2d', 'mul', 'relu', 'relu6'];
+const WITH_WASM = ['add', 'avg_pool2d', 'batch_norm', 'conv2d', 'conv_transpose2d', 'deform_conv2d', 'global_avg_pool', 'linear', 'max_pool2d', 'min_pool2d', 'mul', 'relu', 'relu6'];
 
 describe('CPU WebAssembly kernel coverage', () => {
   it('lists exactly the ops with a WebAssembly kernel', () => {

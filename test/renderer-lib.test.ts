@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../src/engine/graph/plan.ts';
 import { memoryTimeline } from '../src/engine/report/index.ts';
 import { buildReport } from '../src/engine/reporting.ts';
-import { blockShareOption, compareOption, layerBarsOption, memoryOption, pointCount, rooflineOption, type ChartColors } from '../src/renderer/lib/charts.ts';
+import { blockShareOption, compareLayersOption, compareOption, layerBarsOption, layerCompareRows, layerDelta, memoryOption, pointCount, rooflineOption, serializeOption, type ChartColors } from '../src/renderer/lib/charts.ts';
 import * as d from '../src/renderer/lib/design.ts';
-import { bytes, ms, ratio, shape, si } from '../src/renderer/lib/format.ts';
+import { bytes, gflops, ms, percent, ratio, shape, si } from '../src/renderer/lib/format.ts';
 import { graphItems, layoutGraph } from '../src/renderer/lib/graph.ts';
 import { parseShape, textToValue, valueToText } from '../src/renderer/lib/params.ts';
 import type { Report } from '../src/shared/report.ts';
@@ -162,8 +162,11 @@ describe('charts', () => {
     const o = layerBarsOption(r, 'macs', 'c', colors);
     expect(pointCount(o)).toBe(r.layers.length);
     const data = o.series[0].data;
-    expect(data.map((x) => x.value)).toEqual(r.layers.map((l) => l.macs));
-    expect(data[2].itemStyle.color).toBe(colors.highlight);
+    // Values are plotted in the unit the axis names (here KMACs), so ECharts' own ticks read right.
+    expect(o.yAxis.name).toBe('KMACs');
+    expect(data.map((x) => x.value)).toEqual(r.layers.map((l) => l.macs / 1e3));
+    expect((data[2].itemStyle as { color: string }).color).toBe(colors.highlight);
+    expect(data[2].tip).toContain('MACs: 147 KMACs (147,456)');
     expect(o.xAxis.data).toEqual(['a', 'b', 'c', 'j']);
   });
 
@@ -173,8 +176,8 @@ describe('charts', () => {
     const o = layerBarsOption(r, 'time', null, colors);
     expect(o.xAxis.data).toEqual(['a', 'c', 'j']);
     expect(o.series[0].data.map((x) => x.value)).toEqual([1, 3, 4]);
-    expect(o.tooltip.formatter({ dataIndex: 0 })).toContain('includes b (fused)');
-    expect(o.tooltip.formatter({ dataIndex: 1 })).not.toContain('fused');
+    expect(o.tooltip.formatter({ data: o.series[0].data[0] })).toContain('includes b (fused)');
+    expect(o.tooltip.formatter({ data: o.series[0].data[1] })).not.toContain('fused');
     // Other metrics keep every op.
     expect(layerBarsOption(r, 'flops', null, colors).xAxis.data).toEqual(['a', 'b', 'c', 'j']);
   });
@@ -199,8 +202,10 @@ describe('charts', () => {
     const r = report();
     const m = memoryTimeline(r);
     const o = memoryOption(m, 'c', colors);
-    expect(o.series[0].data).toEqual(m.steps.map((s) => s.live));
-    expect(o.series[0].markPoint!.data[0].coord[1]).toBe(m.peak);
+    expect(o.yAxis.name).toBe('KiB');
+    expect(o.series[0].data.map((x) => x.value)).toEqual(m.steps.map((s) => s.live / 1024));
+    expect(o.series[0].data[2].tip).toContain('live while it runs: 12.0 KiB');
+    expect(o.series[0].markPoint!.data[0].coord[1]).toBe(m.peak / 1024);
     expect(o.series[0].markLine!.data[0].xAxis).toBe(2);
   });
 
@@ -209,12 +214,92 @@ describe('charts', () => {
     const bigger = report({ ...spec, layers: spec.layers.map((l) => (l.op === 'conv2d' ? { ...l, params: { ...l.params, out_channels: 16, kernel: 5, padding: 2 } } : l)) }, true);
     const o = compareOption([{ label: 'k3', report: a }, { label: 'k5', report: bigger }], a, colors);
     expect(o.xAxis.data).toEqual(['Params', 'MACs', 'FLOPs', 'Peak memory', 'Time (median)']);
-    expect(o.series[0].data.every((v) => v === 1)).toBe(true);
-    const macsRatio = o.series[1].data[1];
+    expect(o.series[0].data.every((v) => v.value === 1)).toBe(true);
+    const macsRatio = o.series[1].data[1].value;
     expect(macsRatio).toBeCloseTo(bigger.totals.macs / a.totals.macs);
     expect(macsRatio).toBeGreaterThan(2);
     // Without times, the time group is left out rather than drawn as zero.
     expect(compareOption([{ label: 'x', report: report() }], report(), colors).xAxis.data).not.toContain('Time (median)');
+  });
+});
+
+describe('charts with many layers, roofs and per-layer compare', () => {
+  // 60 ops: more than the 40 over which per-op axes thin their labels and get a zoom slider.
+  const long: ModelSpec = { ...spec, layers: Array.from({ length: 60 }, (_, i) => (i % 2 ? { id: `r${i}`, op: 'relu' } : { id: `c${i}`, op: 'conv2d', params: { out_channels: 16, kernel: 3, padding: 1 } })) };
+
+  it('thins and truncates labels and adds a slider past 40 ops; a log axis drops zero bars', () => {
+    const r = report(long, true);
+    const o = layerBarsOption(r, 'params', null, colors);
+    expect(o.xAxis.axisLabel).toMatchObject({ interval: 'auto', hideOverlap: true, overflow: 'truncate' });
+    expect(o.dataZoom.map((z) => z.type)).toEqual(['inside', 'slider']);
+    expect(layerBarsOption(report(), 'params', null, colors).dataZoom).toEqual([]);
+    const log = layerBarsOption(r, 'params', null, colors, { log: true });
+    expect(log.yAxis).toMatchObject({ type: 'log', min: 1, name: 'K params (log)' });
+    // On a log axis the unit comes from the smallest value, so every bar is at least 1 and rises from the bottom.
+    expect(log.series[0].data.filter((d) => d.value !== '-').every((d) => (d.value as number) >= 1)).toBe(true);
+    // ReLUs have no params: nothing to draw on a log axis rather than a bar to minus infinity.
+    expect(log.series[0].data.filter((d) => d.value === '-')).toHaveLength(30);
+    expect(layerBarsOption(r, 'params', null, colors).yAxis.type).toBe('value');
+  });
+
+  it('whiskers by time: p10, median and p90 per bar', () => {
+    const r = report(spec, true);
+    const o = layerBarsOption(r, 'time', null, colors, { whiskers: true });
+    expect(o.series.map((s) => s.type)).toEqual(['bar', 'boxplot']);
+    expect(o.series[1].data[1].value).toEqual([1, 1, 2, 3, 3]);
+    // Sub-millisecond ops on a log axis: microseconds, whiskers included.
+    const fast = { ...r, layers: r.layers.map((l) => ({ ...l, time_ms: { median: 0.02, p10: 0.01, p90: 0.04 } })) };
+    const log = layerBarsOption(fast, 'time', null, colors, { whiskers: true, log: true });
+    expect(log.yAxis.name).toBe('µs (log)');
+    expect(log.series[0].data[0].value).toBeCloseTo(20);
+    expect((log.series[1].data[0].value as number[]).map((v) => Math.round(v))).toEqual([10, 10, 20, 40, 40]);
+  });
+
+  it('draws the measured roofs and says how far from its roof each op is', () => {
+    const t = report(spec, true);
+    const roof = { peak_gflops_per_s: 100, bandwidth_gb_per_s: 10, measured_by: 'test' };
+    const r = { ...t, backend: { name: 'cpu', adapter: 'x', timing: 't', roofline: roof } };
+    const o = rooflineOption(r, null, colors);
+    const roofs = o.series.filter((s) => s.id?.startsWith('roof-'));
+    expect(roofs.map((s) => s.name)).toEqual(['memory roof 10 GB/s', 'compute roof 100 GFLOP/s']);
+    // The memory roof rises at the bandwidth up to the ridge (peak / bandwidth = 10 FLOP/byte), then the peak is flat.
+    const [m0, m1] = roofs[0].data.map((d) => d.value as [number, number]);
+    expect(m0[1] / m0[0]).toBeCloseTo(10);
+    expect(m1).toEqual([10, 100]);
+    expect(roofs[1].data.map((d) => (d.value as number[])[1])).toEqual([100, 100]);
+    // Roofs are not points.
+    expect(pointCount(o)).toBe(pointCount(rooflineOption(t, null, colors)));
+    const a = r.layers.find((l) => l.id === 'a')!;
+    const tip = o.series.find((s) => s.name === 'conv2d')!.data.find((d) => d.id === 'a')!.tip!;
+    const bound = Math.min(100, a.arithmetic_intensity * 10);
+    expect(tip).toContain(`${percent(a.gflops_per_s! / bound)} of its roof (${gflops(bound)}, compute-bound)`);
+    // Without roofs (older reports, inspect) only the points.
+    expect(rooflineOption(t, null, colors).series.some((s) => s.id?.startsWith('roof-'))).toBe(false);
+  });
+
+  it('lines ops up across runs by id, with deltas and ratios to the baseline', () => {
+    const a = report(spec, true);
+    const b = report({ ...spec, layers: [...spec.layers, { id: 'extra', op: 'relu' }] }, true);
+    const rows = layerCompareRows([a, b], 0);
+    expect(rows.map((x) => x.id)).toEqual(['a', 'b', 'c', 'j', 'extra']);
+    expect(rows[4].rows[0]).toBeNull();
+    expect(layerDelta('macs', 200_000, 100_000)).toEqual({ delta: '+100 KMACs', ratio: '2.00x' });
+    expect(layerDelta('time', 1, 2)).toEqual({ delta: '−1.00 ms', ratio: '0.50x' });
+    expect(layerDelta('flops', null, 2).ratio).toBe('—');
+    const o = compareLayersOption([{ label: 'A', report: a }, { label: 'B', report: b }], 0, 'flops', colors);
+    expect(o.xAxis.data).toEqual(['a', 'b', 'c', 'j', 'extra']);
+    expect(o.series.map((s) => s.name)).toEqual(['A', 'B']);
+    expect(o.series[0].data[4].value).toBe('-');
+    expect(o.series[1].data[0].tip).toContain('1.00x the baseline');
+  });
+
+  it('serializes options for the HTML report with the tooltip readers named, and refuses other functions', () => {
+    const o = layerBarsOption(report(), 'flops', null, colors);
+    const back = JSON.parse(serializeOption(o));
+    expect(back.tooltip.formatter).toEqual({ $fn: 'tipItem' });
+    expect(back.series[0].data[0].tip).toBe(o.series[0].data[0].tip);
+    expect(JSON.parse(serializeOption(memoryOption(memoryTimeline(report()), null, colors))).tooltip.formatter).toEqual({ $fn: 'tipAxis' });
+    expect(() => serializeOption({ a: { formatter: () => 'x' } })).toThrow(/"formatter" is a function/);
   });
 });
 

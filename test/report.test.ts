@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../src/engine/errors.ts';
 import { CSV_COLUMNS, csvField } from '../src/engine/report/csv.ts';
-import { bytes, siUnit, siWord } from '../src/engine/report/format.ts';
+import { bytes, siUnit, siWord } from '../src/shared/present/format.ts';
 import { escapeHtml, jsonForScript } from '../src/engine/report/html.ts';
 import {
   formatFromPath,
@@ -254,7 +254,7 @@ describe('Markdown', () => {
     expect(md).toContain('- **Input** `1x3x8x8` → **output** `1x4x8x8`');
     expect(md).toContain('- **Backend** cpu on Test CPU (2 threads) (2 threads, 1 warm-up, 5 repeats)');
     expect(md).toContain('- **Timing** host wall clock (performance.now) around each op');
-    expect(md).toContain('- **Compute** 6.91 KMACs, 14.85 KFLOPs');
+    expect(md).toContain('- **Compute** 6.91 KMACs, 14.8 KFLOPs');
     expect(md).toContain('- **Time** 0.900 ms end-to-end median');
     expect(lines).toContain('| # | id | op | output shape | params | MACs | FLOPs | time median (ms) | share of time (%) |');
     // 0.5 of 0.85 ms summed over the layers.
@@ -283,11 +283,11 @@ describe('Markdown', () => {
   });
 
   it('formats totals in human units', () => {
-    expect(siWord(25_557_032, 'params')).toBe('25.56 M params');
+    expect(siWord(25_557_032, 'params')).toBe('25.6 M params');
     expect(siUnit(4_089_184_256, 'MACs')).toBe('4.09 GMACs');
-    expect(siUnit(999_999, 'FLOPs')).toBe('1.00 MFLOPs');
+    expect(siUnit(999_999, 'FLOPs')).toBe('1 MFLOPs');
     expect(siWord(64, 'params')).toBe('64 params');
-    expect(bytes(102_760_448)).toBe('98.00 MiB');
+    expect(bytes(102_760_448)).toBe('98.0 MiB');
     expect(bytes(512)).toBe('512 B');
   });
 });
@@ -351,8 +351,12 @@ describe('HTML', () => {
     expect(html).not.toContain('<!--');
     expect(html).toContain('<h1>&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</h1>');
     expect(html).toContain('<title>&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; · Convscope report</title>');
-    // Every </script> closes one of the page's own four script elements.
-    expect(html.match(/<\/script/gi)).toHaveLength(4);
+    // Every </script> closes one of the page's own five script elements.
+    expect(html.match(/<\/script/gi)).toHaveLength(5);
+    // The chart options carry the ids (in tooltips, escaped) without a raw `<` anywhere.
+    const charts = scripts(html).find((s) => s.attrs.includes('id="convscope-charts"'))!;
+    expect(charts.body).not.toContain('<');
+    expect(JSON.stringify(JSON.parse(charts.body))).toContain('c1&lt;/script&gt;&lt;img');
     const data = scripts(html).find((s) => s.attrs.includes('id="convscope-report"'))!;
     const back = parseReport(data.body);
     expect(back.model.name).toBe(MALICIOUS);
@@ -363,11 +367,13 @@ describe('HTML', () => {
   it('renders a sortable table row per layer with the formula', () => {
     const html = toHtml(fixture(), FAKE_ECHARTS);
     expect(html.match(/<tr data-i="\d+">/g)).toHaveLength(4);
-    expect(html).toContain('<th scope="col" data-type="num">GFLOP/s</th>');
-    expect(html).toContain('<th scope="col" data-type="num">FLOP/byte</th>');
-    expect(html).toContain('<th scope="col" data-type="num">p10 (ms)</th>');
+    expect(html).toMatch(/<th scope="col" data-type="num" title="[^"]*">GFLOP\/s<\/th>/);
+    expect(html).toMatch(/<th scope="col" data-type="num" title="[^"]*">FLOP\/byte<\/th>/);
+    expect(html).toMatch(/<th scope="col" data-type="num" title="[^"]*">p10 \(ms\)<\/th>/);
     expect(html).toContain(escapeHtml(CONV_FORMULA));
     expect(html).toContain('<td class="num" data-v="0.5">0.500</td>');
+    // Counts are compact in the cell, exact in its title and sort value.
+    expect(html).toContain('<td class="num" data-v="6912" title="6,912">6.91 K</td>');
     for (const id of ['chart-flops', 'chart-params', 'chart-time', 'chart-share', 'chart-roofline', 'chart-memory']) {
       expect(html).toContain(`<div class="chart" id="${id}"></div>`);
     }

@@ -17,6 +17,8 @@ interface Bad {
   spec: unknown;
   /** Substrings the message must contain: the layer and the parameter, at least. */
   expect: string[];
+  /** The CLI command that refuses it: `inspect` unless only running it is refused. */
+  command?: string;
 }
 
 const cases: Bad[] = [
@@ -68,7 +70,12 @@ const cases: Bad[] = [
   },
   { name: 'linear on a feature map', spec: base([{ id: 'fc', op: 'linear', params: { out_features: 10 } }]), expect: ['layer "fc"', 'flatten'] },
   { name: 'channel shuffle groups', spec: base([{ id: 'sh', op: 'channel_shuffle', params: { groups: 3 } }]), expect: ['layer "sh"', 'groups'] },
-  { name: 'memory budget', spec: base([{ id: 'big', op: 'conv2d', params: { out_channels: 4096, kernel: 3, padding: 1 } }], [64, 16, 1024, 1024]), expect: ['exceeds the memory budget', 'GiB'] },
+  {
+    name: 'memory budget',
+    spec: base([{ id: 'big', op: 'conv2d', params: { out_channels: 4096, kernel: 3, padding: 1 } }], [64, 16, 1024, 1024]),
+    expect: ['exceeds the memory budget', 'GiB', 'layer "big"', '--batch', '--memory-budget'],
+    command: 'profile',
+  },
   { name: 'reserved id', spec: base([{ id: 'input', op: 'relu' }]), expect: ['layer "input"', 'reserved'] },
   { name: 'misspelt field on a layer', spec: base([{ id: 'c', op: 'relu', param: {} }]), expect: ['layer "c"', 'unknown field', 'param'] },
   { name: 'negative seed', spec: { ...base([{ id: 'a', op: 'relu' }]), seed: -1 }, expect: ['seed'] },
@@ -103,7 +110,7 @@ describe('the CLI exits 2 on each of them with the reason on stderr', () => {
       process.stderr.write = ((chunk: string) => (chunks.push(String(chunk)), true)) as typeof process.stderr.write;
       let code: number;
       try {
-        code = await main(['inspect', file]);
+        code = await main([c.command ?? 'inspect', file]);
       } finally {
         process.stderr.write = write;
       }
@@ -113,4 +120,79 @@ describe('the CLI exits 2 on each of them with the reason on stderr', () => {
       expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
     });
   }
+});
+
+describe('the memory budget names where the memory goes', () => {
+  // Input [1, 4, 64, 64]: 64 KiB. "wide" (1x1 to 64 channels) writes 1 MiB while the input is
+  // still live: 1 MiB + 64 KiB, the peak; "narrow" then holds wide's 1 MiB and its own 64 KiB,
+  // the same, so the peak stays at "wide". Weights: 4*64 + 64 + 64*4 + 4 = 580 floats.
+  const model = base(
+    [
+      { id: 'wide', op: 'conv2d', params: { out_channels: 64, kernel: 1 } },
+      { id: 'narrow', op: 'conv2d', params: { out_channels: 4, kernel: 1 } },
+    ],
+    [1, 4, 64, 64],
+  );
+
+  function refusal(spec: unknown, budget: number): SpecError {
+    try {
+      buildPlan(spec, { memoryBudgetBytes: budget });
+    } catch (err) {
+      if (err instanceof SpecError) return err;
+      throw err;
+    }
+    throw new Error('not refused');
+  }
+
+  it('fits exactly at its need, and is refused one byte below with the peak layer and the fix', () => {
+    const need = 1024 ** 2 + 64 * 1024 + 580 * 4;
+    expect(buildPlan(model, { memoryBudgetBytes: need }).totals.peakBytes).toBe(1024 ** 2 + 64 * 1024);
+    const err = refusal(model, need - 1);
+    expect(err.layer).toBe('wide');
+    expect(err.param).toBe('input.shape');
+    expect(err.message).toContain('the live activations peak at layer "wide" (conv2d, output [1, 64, 64, 64] of 1.0 MiB, the largest tensor)');
+    expect(err.message).toContain('reduce the batch (--batch) or the input size, or raise the budget (--memory-budget <MiB>, default 4096)');
+  });
+
+  it('names the layer whose weights dominate, and does not suggest a smaller batch', () => {
+    // 1024 x 4096 + 4096 floats = 16.02 MiB of weights, 16 KiB of activations at the peak.
+    const fc = base([{ id: 'flat', op: 'flatten' }, { id: 'fc', op: 'linear', params: { out_features: 4096 } }], [1, 1024, 1, 1]);
+    const err = refusal(fc, 8 * 1024 ** 2);
+    expect(err.layer).toBe('fc');
+    expect(err.message).toContain('the weights dominate: layer "fc" (linear) holds 16.0 MiB of them');
+    expect(err.message).not.toContain('--batch');
+    expect(err.message).toContain('--memory-budget');
+  });
+
+  it('inspect counts a model no budget lets run (exit 0, a note on stderr); profile and run refuse it (exit 2)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'convscope-budget-')), 'budget.convscope.json');
+    writeFileSync(file, JSON.stringify(model));
+    const capture = async (argv: string[]) => {
+      const chunks: string[] = [];
+      const [out, err] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+      const sink = ((chunk: string) => (chunks.push(String(chunk)), true)) as typeof process.stderr.write;
+      process.stderr.write = sink;
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      try {
+        return { code: await main(argv), stderr: chunks.join('') };
+      } finally {
+        process.stderr.write = err;
+        process.stdout.write = out;
+      }
+    };
+    const inspect = await capture(['inspect', file, '--memory-budget', '1']);
+    expect(inspect.code).toBe(0);
+    expect(inspect.stderr).toContain('note: profile and run would refuse this model');
+    expect(inspect.stderr).toContain('layer "wide"');
+    expect((await capture(['inspect', file])).stderr).not.toContain('refuse');
+    for (const argv of [
+      ['profile', file, '--backend', 'cpu', '--memory-budget', '1'],
+      ['run', file, '--backend', 'cpu', '--memory-budget', '1', '--output', `${file}.npy`],
+    ]) {
+      const r = await capture(argv);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('exceeds the memory budget of 1.0 MiB; the live activations peak at layer "wide"');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
 });

@@ -89,6 +89,36 @@ describe.skipIf(!WEBGPU_TESTS)('WebGPU', () => {
       }
     });
 
+    it('fuses the new activations, with their parameters, into conv2d and linear (MobileNetV3, EfficientNet, ConvNeXt)', async () => {
+      const plan = model([
+        { id: 'c1', op: 'conv2d', params: { out_channels: 8, kernel: 3, padding: 1 } },
+        { id: 'a1', op: 'hardswish' },
+        { id: 'c2', op: 'conv2d', params: { out_channels: 8, kernel: 1 } },
+        { id: 'a2', op: 'hardsigmoid', params: { alpha: 0.2, beta: 0.4 } },
+        { id: 'c3', op: 'conv2d', params: { out_channels: 8, kernel: 1 } },
+        { id: 'a3', op: 'silu' },
+        { id: 'c4', op: 'conv2d', params: { out_channels: 8, kernel: 1 } },
+        { id: 'a4', op: 'clip', params: { min: -0.2, max: 0.3 } },
+        { id: 'f', op: 'flatten' },
+        { id: 'l1', op: 'linear', params: { out_features: 16 } },
+        { id: 'a5', op: 'gelu' },
+        { id: 'l2', op: 'linear', params: { out_features: 8 } },
+        { id: 'a6', op: 'gelu', params: { approximate: 'tanh' } },
+        { id: 'l3', op: 'linear', params: { out_features: 4 } },
+      ], [1, 3, 6, 6]);
+      const m = await gpu.prepare(plan, makeWeights(plan));
+      expect([...m.fusedInto!]).toEqual([
+        ['a1', 'c1'],
+        ['a2', 'c2'],
+        ['a3', 'c3'],
+        ['a4', 'c4'],
+        ['a5', 'l1'],
+        ['a6', 'l2'],
+      ]);
+      await m.dispose();
+      expectClose(await forward(gpu, plan), await forward(cpu, plan));
+    });
+
     it('does not fuse an activation into a conv whose output something else reads', async () => {
       const plan = model([
         { id: 'c1', op: 'conv2d', params: { out_channels: 8, kernel: 3, padding: 1 } },

@@ -67,8 +67,11 @@ function jsonErrorText(text: string, message: string): string {
 function loadOnnx(model: string): ModelWithWeights {
   const bytes = readUserFile(model, 'model');
   const folder = dirname(model);
+  // The bytes are read for this import alone: the weights become views onto them (ownBytes), so
+  // a 500 MB file is in memory once, not twice.
   const { spec, weights } = importOnnx(bytes, {
     source: model,
+    ownBytes: true,
     readExternal: (location) => readUserFile(join(folder, location), `external data of ${model}:`),
   });
   return new ModelWithWeights(spec, weights);

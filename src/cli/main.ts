@@ -5,7 +5,7 @@ import { resolveBackend, backendNames } from '../engine/backends/registry.ts';
 import { BLOCKS } from '../engine/blocks/registry.ts';
 import { CancelledError, SpecError } from '../engine/errors.ts';
 import { forwardWithFallback, profileWithFallback, type FallbackOptions } from '../engine/fallback.ts';
-import { buildPlan, type Plan } from '../engine/graph/plan.ts';
+import { buildPlan, DEFAULT_MEMORY_BUDGET, overBudget, type Plan } from '../engine/graph/plan.ts';
 import { readNpy, writeNpy } from '../engine/npy.ts';
 import { OPS } from '../engine/ops/registry.ts';
 import { PRESETS } from '../engine/presets/index.ts';
@@ -15,7 +15,9 @@ import { numel, shapeText } from '../engine/tensor.ts';
 import { onEngineNotice } from '../engine/notices.ts';
 import type { Backend } from '../engine/backends/types.ts';
 import type { Report } from '../shared/report.ts';
-import { human, textTable } from './format.ts';
+import { siUnit, siWord } from '../shared/present/format.ts';
+import { rooflineForReport } from '../engine/roofline.ts';
+import { textTable } from './format.ts';
 import { ioReason, loadModelSpec, readUserFile } from './load-model.ts';
 import { progressReporter } from './progress.ts';
 import { registerExport } from './commands/export.ts';
@@ -37,8 +39,10 @@ function positiveInt(name: string, min = 1) {
 }
 
 function loadPlan(model: string, opts: { batch?: number; memoryBudget?: number }): Plan {
-  return buildPlan(loadModelSpec(model), { batch: opts.batch, memoryBudgetBytes: opts.memoryBudget ? opts.memoryBudget * 1024 ** 2 : undefined });
+  return buildPlan(loadModelSpec(model), { batch: opts.batch, memoryBudgetBytes: budgetBytes(opts) });
 }
+
+const budgetBytes = (opts: { memoryBudget?: number }) => (opts.memoryBudget ? opts.memoryBudget * 1024 ** 2 : undefined);
 
 /** A path the user gave that cannot be written is their argument to fix (exit 2), not a crash. */
 function writeUserFile(path: string, data: string | Uint8Array, what: string): void {
@@ -108,7 +112,7 @@ export function buildProgram(): Command {
       });
       if (opts.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       const w = Math.max(...rows.map((r) => r.id.length));
-      for (const r of rows) process.stdout.write(`${r.id.padEnd(w)}  ${human(r.params).padStart(9)} params  ${human(r.macs, 'MAC').padStart(12)}  ${r.title}\n`);
+      for (const r of rows) process.stdout.write(`${r.id.padEnd(w)}  ${siWord(r.params, 'params').padStart(13)}  ${siUnit(r.macs, 'MACs').padStart(11)}  ${r.title}\n`);
     });
 
   program
@@ -129,10 +133,14 @@ export function buildProgram(): Command {
     .option('--json', 'print the report JSON (convscope.report/v1, times null)')
     .option('--out <file...>', 'write the report: .json, .html, .csv or .md')
     .addOption(batchOption())
-    .addOption(budgetOption())
+    .addOption(new Option('--memory-budget <MiB>', 'inspect allocates nothing and is never refused; says on stderr when profile/run would be (default 4096 MiB)').argParser(positiveInt('--memory-budget')))
     .action((model: string, opts: { json?: boolean; out?: string[]; batch?: number; memoryBudget?: number }) => {
       checkOutputs(opts.out ?? []);
-      const report = buildReport(loadPlan(model, opts), { environment: environment() });
+      // Counting allocates nothing, so no execution budget applies; only the note says what would.
+      const plan = buildPlan(loadModelSpec(model), { batch: opts.batch, memoryBudgetBytes: Infinity });
+      const over = overBudget(plan.spec.name, plan.nodes, plan.inputShape, plan.output, plan.totals, budgetBytes(opts) ?? DEFAULT_MEMORY_BUDGET);
+      if (over) process.stderr.write(`note: profile and run would refuse this model: ${over.message}\n`);
+      const report = buildReport(plan, { environment: environment() });
       writeOutputs(report, opts.out ?? []);
       process.stdout.write(opts.json ? renderReport(report, 'json') + '\n' : textTable(report));
     });
@@ -171,10 +179,12 @@ export function buildProgram(): Command {
           onProgress: (e) => progress.update(e),
           fuse: opts.fuse,
         });
+        // The roofs of the roofline: measured on this backend's first profile, then cached on disk.
+        const roofs = await rooflineForReport(backend, { signal: controller.signal });
         progress.done();
         const report = buildReport(plan, {
           environment: environment(),
-          backend: backendInfo({ backend, fallbacks, reason }),
+          backend: { ...backendInfo({ backend, fallbacks, reason }), ...roofs },
           profile: result,
         });
         writeOutputs(report, opts.out ?? [], opts.trace);

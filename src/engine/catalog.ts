@@ -76,6 +76,26 @@ const pool = (dilation: boolean, ceil: boolean): CatalogDoc => ({
   suggest: (): Params[] => [{ kernel: 3, stride: 2, padding: 1 }, { kernel: 2 }, { kernel: 1 }],
 });
 
+/** reduce_mean / reduce_max: axes and keepdims as ONNX has them. */
+const reduceDoc = (): CatalogDoc => ({
+  params: [
+    param('axes', 'int_list', null, 'the dims reduced (negative from the end); none: every dim'),
+    param('keepdims', 'bool', 'true', 'keep each reduced dim as size 1'),
+  ],
+  example: { inputs: [map], params: { axes: [2, 3], keepdims: true } },
+});
+
+/** add / sub / mul / div: two inputs, or one input and a constant operand (a weight of weight_shape). */
+const binaryDoc = (inputs: Shape[]): CatalogDoc => ({
+  params: [
+    param('weight_shape', 'int_list', null, 'with one input: the shape of a constant operand (a weight, counted as params), broadcast against it'),
+    param('weight_first', 'bool', 'false', 'the constant is the left operand (c - x, c / x)'),
+    param('weight_value', 'number', null, 'the constant\'s value when made from the seed (default 1 for mul / div, 0 for add / sub)'),
+  ],
+  example: { inputs: [inputs[0]], params: { weight_shape: inputs[1].slice(1), weight_first: false, weight_value: 1 } },
+  suggest: () => [{}],
+});
+
 const OP_DOCS: Record<string, CatalogDoc> = {
   conv2d: {
     params: [P.outChannels(), P.kernel(), P.stride(), P.padding(), P.dilation(), P.groups(), P.bias()],
@@ -109,8 +129,10 @@ const OP_DOCS: Record<string, CatalogDoc> = {
     example: { inputs: [[1, 64]], params: { out_features: 10, bias: true } },
     suggest: () => [{ out_features: 1000 }],
   },
-  add: noParams([map, map]),
-  mul: noParams([map, [1, 16, 1, 1]]),
+  add: binaryDoc([map, map]),
+  sub: binaryDoc([map, map]),
+  mul: binaryDoc([map, [1, 16, 1, 1]]),
+  div: binaryDoc([map, [1, 16, 1, 1]]),
   concat: {
     params: [param('axis', 'int', '1', 'the dimension to join along (1 = channels)')],
     example: { inputs: [map, [1, 8, 8, 8]], params: { axis: 1 } },
@@ -123,6 +145,20 @@ const OP_DOCS: Record<string, CatalogDoc> = {
   relu: noParams(),
   relu6: noParams(),
   sigmoid: noParams(),
+  silu: noParams(),
+  hardswish: noParams(),
+  hardsigmoid: {
+    params: [param('alpha', 'number', '1/6', 'slope (PyTorch 1/6; ONNX HardSigmoid 0.2)'), param('beta', 'number', '0.5', 'offset')],
+    example: { inputs: [map], params: { alpha: 1 / 6, beta: 0.5 } },
+  },
+  clip: {
+    params: [param('min', 'number', null, 'lower bound (none: unbounded)'), param('max', 'number', null, 'upper bound (none: unbounded)')],
+    example: { inputs: [map], params: { min: -1, max: 1 } },
+  },
+  gelu: {
+    params: [param('approximate', 'enum', 'none', '"none": the exact erf form; "tanh": the tanh approximation', { choices: ['none', 'tanh'] })],
+    example: { inputs: [map], params: { approximate: 'none' } },
+  },
   softmax: {
     params: [param('axis', 'int', '1', 'the dimension the probabilities sum to 1 over')],
     example: { inputs: [[1, 10]], params: { axis: 1 } },
@@ -130,6 +166,18 @@ const OP_DOCS: Record<string, CatalogDoc> = {
   batch_norm: {
     params: [param('eps', 'number', '1e-5', 'added to the variance before the square root')],
     example: { inputs: [map], params: { eps: 1e-5 } },
+  },
+  reduce_mean: reduceDoc(),
+  reduce_max: reduceDoc(),
+  layer_norm: {
+    params: [
+      param('normalized_shape', 'int_list', null, 'the trailing dims normalised together (PyTorch); or give axis'),
+      param('axis', 'int', '-1', 'the first normalised dim, negative from the end (ONNX); default: the last dim'),
+      param('eps', 'number', '1e-5', 'added to the variance before the square root'),
+      param('elementwise_affine', 'bool', 'true', 'a learned weight (and bias) per element of the normalised shape'),
+      P.bias(),
+    ],
+    example: { inputs: [[1, 8, 8, 16]], params: { normalized_shape: [16], eps: 1e-5, elementwise_affine: true, bias: true } },
   },
   lrn: {
     params: [
@@ -148,6 +196,47 @@ const OP_DOCS: Record<string, CatalogDoc> = {
   flatten: {
     params: [param('start_dim', 'int', '1', 'first dimension merged'), param('end_dim', 'int', '-1', 'last dimension merged (negative counts from the end)')],
     example: { inputs: [map], params: { start_dim: 1, end_dim: -1 } },
+  },
+  transpose: {
+    params: [param('perm', 'int_list', null, 'output dimension d is input dimension perm[d] (e.g. [0, 2, 3, 1] for NCHW -> NHWC)')],
+    example: { inputs: [map], params: { perm: [0, 2, 3, 1] } },
+    suggest: (inputs) => [{ perm: [...(inputs[0] ?? map).keys()].reverse() }],
+  },
+  reshape: {
+    params: [param('shape', 'int_list', null, 'output sizes; 0 copies the input size there, one -1 is inferred')],
+    example: { inputs: [map], params: { shape: [0, 4, -1] } },
+    suggest: () => [{ shape: [0, -1] }],
+  },
+  slice: {
+    params: [
+      param('starts', 'int_list', null, 'first index per sliced axis (negative counts from the end)'),
+      param('ends', 'int_list', null, 'end per sliced axis, exclusive; clamped to the size'),
+      param('axes', 'int_list', '[0, 1, ...]', 'the sliced axes, one per start'),
+      param('steps', 'int_list', '[1, 1, ...]', 'step per sliced axis; negative walks backwards'),
+    ],
+    example: { inputs: [map], params: { starts: [0, 1], ends: [8, -1], axes: [1, 3], steps: [2, 1] } },
+    suggest: (inputs) => [{ starts: [0], ends: [Math.max(1, Math.floor((channels(inputs) ?? 2) / 2))], axes: [1] }],
+  },
+  pad: {
+    params: [
+      param('pads', 'int_list', null, 'begins of the padded axes, then their ends (ONNX layout); negative crops'),
+      param('axes', 'int_list', '[0, 1, ...]', 'the padded axes'),
+      param('mode', 'enum', 'constant', 'constant value, reflect (mirror) or edge (repeat)', { choices: ['constant', 'reflect', 'edge'] }),
+      param('value', 'number', '0', 'the constant for mode constant'),
+    ],
+    example: { inputs: [map], params: { pads: [1, 2, 1, 2], axes: [2, 3], mode: 'constant', value: 0 } },
+    suggest: () => [{ pads: [1, 1, 1, 1], axes: [2, 3] }],
+  },
+  resize: {
+    params: [
+      param('mode', 'enum', 'nearest', 'nearest or linear (bilinear over H and W)', { choices: ['nearest', 'linear'] }),
+      param('scales', 'int_list', null, '[scale_h, scale_w] (numbers); output = floor(in * scale)'),
+      param('sizes', 'int_list', null, '[height, width] of the output, instead of scales'),
+      param('coordinate_transformation_mode', 'enum', 'half_pixel', 'how output pixels map to input coordinates (ONNX)', { choices: ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'] }),
+      param('nearest_mode', 'enum', 'round_prefer_floor', 'rounding of the source coordinate for mode nearest', { choices: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] }),
+    ],
+    example: { inputs: [map], params: { mode: 'nearest', scales: [2, 2], coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } },
+    suggest: () => [{ mode: 'nearest', scales: [2, 2], coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }],
   },
   max_pool2d: pool(true, true),
   min_pool2d: pool(true, true),
@@ -246,12 +335,13 @@ const BLOCK_DOCS: Record<string, CatalogDoc> = {
   spatial_separable_conv: {
     params: [
       P.outChannels(),
-      param('kernel', 'int', '3', 'k: a k x 1 then a 1 x k convolution (odd)', { min: 1 }),
+      param('kernel', 'int', '3', 'k: a k x 1 then a 1 x k convolution (odd unless padding is given)', { min: 1 }),
       P.strideInt(),
+      param('padding', 'padding', 'keeps size', 'as on the k x k conv: rows to the k x 1, columns to the 1 x k; p, [ph, pw], [top, left, bottom, right] or "same"'),
       param('mid_channels', 'int', '= out_channels', 'channels between the two convolutions', { min: 1 }),
       P.bias(),
     ],
-    example: { inputs: [map], params: { out_channels: 16, kernel: 5, stride: 1, mid_channels: 8, bias: true } },
+    example: { inputs: [map], params: { out_channels: 16, kernel: 5, stride: 1, padding: 2, mid_channels: 8, bias: true } },
     suggest: sameWidth({ kernel: 3 }),
   },
   dilated_conv: {

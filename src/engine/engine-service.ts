@@ -16,6 +16,7 @@ import { onEngineNotice } from './notices.ts';
 import { getPreset, PRESETS } from './presets/index.ts';
 import { profilePlan } from './profiler.ts';
 import { memoryTimeline, renderReport } from './report/index.ts';
+import { rooflineForReport } from './roofline.ts';
 import { backendInfo, buildReport } from './reporting.ts';
 import { importOnnx } from './onnx/import.ts';
 import { exportOnnx } from './onnx/export.ts';
@@ -138,7 +139,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   }
 
   const analysis = (report: Report): Analysis => ({ report, memory: memoryTimeline(report) });
-  const plan = (req: { spec: unknown; batch?: number }): Plan => buildPlan(req.spec, { batch: req.batch });
+  // `inspect` allocates nothing, so no execution budget refuses it; running still is.
+  const plan = (req: { spec: unknown; batch?: number }, run = true): Plan => buildPlan(req.spec, { batch: req.batch, ...(run ? {} : { memoryBudgetBytes: Infinity }) });
 
   const handlers: { [T in RequestType]: (req: RequestOf<T>) => Promise<ResultOf<T>> | ResultOf<T> } = {
     hello: () => ({ protocol: PROTOCOL_VERSION, app_version: environment.app_version, pid: options.pid }),
@@ -178,7 +180,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
 
     suggest: (req) => suggestParams(req.kind, req.name, req.input_shapes),
 
-    inspect: (req) => analysis(buildReport(plan(req), { environment })),
+    inspect: (req) => analysis(buildReport(plan(req, false), { environment })),
 
     profile: (req) => {
       const controller = new AbortController();
@@ -198,10 +200,12 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
           }),
         );
         if (failed) await forget(failed);
+        // The roofs are measured on the first profile of each backend, then cached.
+        const roofs = await rooflineForReport(responsive(b, yieldToEvents), { signal: controller.signal });
         return analysis(
           buildReport(p, {
             environment,
-            backend: backendInfo({ backend: b, fallbacks, reason }),
+            backend: { ...backendInfo({ backend: b, fallbacks, reason }), ...roofs },
             profile: result,
           }),
         );

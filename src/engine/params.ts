@@ -83,6 +83,33 @@ export class ParamReader {
     return v as T;
   }
 
+  /**
+   * A list of integers (a bare integer reads as a list of one). `length` fixes how many; each
+   * element checked against min / max. Undefined when absent and no default is given.
+   */
+  intList(name: string, opts: { default?: number[]; length?: number; min?: number; max?: number } = {}): number[] | undefined {
+    return this.list(name, true, opts);
+  }
+
+  /** A list of finite numbers (a bare number reads as a list of one); as intList otherwise. */
+  numberList(name: string, opts: { default?: number[]; length?: number; min?: number; exclusiveMin?: number } = {}): number[] | undefined {
+    const v = this.list(name, false, opts);
+    if (v && opts.exclusiveMin !== undefined && v.some((x) => !(x > opts.exclusiveMin!))) this.fail(name, `must all be > ${opts.exclusiveMin}, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  private list(name: string, integers: boolean, opts: { default?: number[]; length?: number; min?: number; max?: number }): number[] | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return opts.default === undefined ? undefined : [...opts.default];
+    const kind = integers ? 'integers' : 'numbers';
+    const ok = (x: unknown) => typeof x === 'number' && (integers ? Number.isInteger(x) : Number.isFinite(x));
+    const list = typeof v === 'number' ? [v] : Array.isArray(v) ? v : undefined;
+    if (!list || !list.every(ok)) this.fail(name, `must be a list of ${kind}, got ${JSON.stringify(v)}`);
+    if (opts.length !== undefined && list.length !== opts.length) this.fail(name, `must have ${opts.length} ${kind}, got ${list.length} (${JSON.stringify(v)})`);
+    for (const x of list) this.checkRange(name, x, opts.min, opts.max);
+    return [...list];
+  }
+
   /** An int or [a, b]; each element checked against min. */
   pair(name: string, opts: { default?: Pair; min?: number } = {}): Pair {
     const v = this.raw(name);

@@ -72,6 +72,7 @@ export const reportSchema: z.ZodType<Report> = z.looseObject({
       limits: z.record(z.string(), z.number()).optional(),
       first_run_ms: nonNegative.optional(),
       e2e_ms: timeStats.optional(),
+      roofline: z.looseObject({ peak_gflops_per_s: nonNegative, bandwidth_gb_per_s: nonNegative, measured_by: z.string() }).optional(),
     })
     .nullable(),
   totals: z.looseObject({

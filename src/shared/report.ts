@@ -81,6 +81,21 @@ export interface BackendInfo {
   first_run_ms?: number;
   /** End-to-end forward time over the repeats, ms. */
   e2e_ms?: TimeStats;
+  /** The roofs of the roofline: what this backend and adapter reach at best, measured by a micro-benchmark. */
+  roofline?: Roofline;
+}
+
+/**
+ * Measured ceilings of one backend on one adapter (added within v1: optional, older reports lack it).
+ * A layer at arithmetic intensity I cannot beat min(peak, I * bandwidth) GFLOP/s.
+ */
+export interface Roofline {
+  /** Best GFLOP/s of a large GEMM-shaped convolution on this backend. */
+  peak_gflops_per_s: number;
+  /** Best memory bandwidth, GB/s (1e9 bytes/s), of a large element-wise add (read two, write one). */
+  bandwidth_gb_per_s: number;
+  /** What was run to measure them, in words. */
+  measured_by: string;
 }
 
 export interface Report {

@@ -73,7 +73,10 @@ export function planSteps(plan: Plan, rules: FusionRules | null): { steps: Step[
     const step: Step = { indices: [i], nodes: [head], head, output: head.id, inputs: head.inputs };
     if (rules) {
       const bn = soleReader(head.id);
-      if (bn !== undefined && plan.nodes[bn].op === 'batch_norm' && getOp(head.op)?.foldScaleShift) step.batchNorm = plan.nodes[bn];
+      // A BN normalises dim 1; the head's weight rows are its output channels only where those are
+      // dim 1 too (a linear layer's features are its last dim: the same only for a 2-D output).
+      const channelsAtDim1 = head.op !== 'linear' || head.outShape.length === 2;
+      if (bn !== undefined && plan.nodes[bn].op === 'batch_norm' && getOp(head.op)?.foldScaleShift && channelsAtDim1) step.batchNorm = plan.nodes[bn];
       let tail = step.batchNorm ? step.batchNorm.id : head.id;
       const residual = rules.fusesResidual?.(head) ? residualAdd(tail, i) : undefined;
       if (residual) {

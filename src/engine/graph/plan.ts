@@ -58,7 +58,10 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  /** Refuse models whose weights plus activations exceed this many bytes (default 4 GiB). */
+  /**
+   * Refuse models whose weights plus peak live activations exceed this many bytes (default 4 GiB):
+   * a budget for running the model. Infinity for what allocates nothing (inspect).
+   */
   memoryBudgetBytes?: number;
   /** Replace the batch dimension of the spec's input. */
   batch?: number;
@@ -111,23 +114,48 @@ export function buildPlan(value: unknown, options: PlanOptions = {}): Plan {
 
   const last = outputs.get(layers[layers.length - 1].layer.id)!;
   const totals = computeTotals(nodes, inputShape, last.ref);
-  const budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
-  // Backends free each tensor after its last reader, so what a run holds is the weights plus the
-  // live-activation peak, not the sum of every activation.
-  const need = totals.paramBytes + totals.peakBytes;
-  if (need > budget) {
-    throw new SpecError(
-      `model "${spec.name}" needs about ${gib(need)} (weights ${gib(totals.paramBytes)} + peak live activations ${gib(totals.peakBytes)}) ` +
-        `which exceeds the memory budget of ${gib(budget)}; reduce the batch or input size, or raise the budget (--memory-budget)`,
-      undefined,
-      'input.shape',
-    );
-  }
+  const over = overBudget(spec.name, nodes, inputShape, last.ref, totals, options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET);
+  if (over) throw over;
   if (given) checkGivenWeights(nodes, given);
   // The plan's spec is the one that ran: with --batch, its input shape says so, so the spec
   // embedded in a report reproduces the report.
   const ran = options.batch === undefined ? spec : { ...spec, input: { ...spec.input, shape: [...inputShape] } };
   return { spec: ran, inputShape, nodes, output: last.ref, outputShape: last.shape, seed: spec.seed ?? 0, totals, weights: given ?? null };
+}
+
+/**
+ * The refusal of a model that needs more than `budget` bytes to run, or null when it fits. It
+ * names where the memory goes, so the fix is evident: the layer at the live-activation peak and
+ * the largest tensor (an activation, or a layer's weights when they dominate).
+ */
+export function overBudget(name: string, nodes: readonly PlanNode[], inputShape: Shape, output: string, totals: PlanTotals, budget: number): SpecError | null {
+  // Backends free each tensor after its last reader, so what a run holds is the weights plus the
+  // live-activation peak, not the sum of every activation.
+  const need = totals.paramBytes + totals.peakBytes;
+  if (need <= budget) return null;
+  const { peakAt } = liveActivations(nodes, inputShape, output);
+  const at = nodes.find((n) => n.id === peakAt);
+  const largest = nodes.reduce<PlanNode | null>((a, n) => (a && a.outputBytes >= n.outputBytes ? a : n), null);
+  const heaviest = nodes.reduce<PlanNode | null>((a, n) => (a && a.params + a.buffers >= n.params + n.buffers ? a : n), null);
+  const where: string[] = [];
+  if (totals.paramBytes > totals.peakBytes && heaviest) {
+    where.push(`the weights dominate: layer "${heaviest.id}" (${heaviest.op}) holds ${gib((heaviest.params + heaviest.buffers) * 4)} of them`);
+  }
+  const inputLargest = !largest || byteSize(inputShape) >= largest.outputBytes;
+  if (at) where.push(`the live activations peak at layer "${at.id}" (${at.op}, output ${shapeText(at.outShape)} of ${gib(at.outputBytes)}${at.outputBytes === largest?.outputBytes && !inputLargest ? ', the largest tensor' : ''})`);
+  else where.push(`the live activations peak at the input ${shapeText(inputShape)}`);
+  if (inputLargest) where.push(`the largest tensor is the input (${shapeText(inputShape)}, ${gib(byteSize(inputShape))})`);
+  else if (largest && largest.outputBytes !== at?.outputBytes) where.push(`the largest tensor is the output of layer "${largest.id}" (${largest.op}, ${shapeText(largest.outShape)}, ${gib(largest.outputBytes)})`);
+  const fix =
+    totals.paramBytes > totals.peakBytes
+      ? `use fewer or narrower layers, or raise the budget (--memory-budget <MiB>, default ${DEFAULT_MEMORY_BUDGET / 1024 ** 2})`
+      : `reduce the batch (--batch) or the input size, or raise the budget (--memory-budget <MiB>, default ${DEFAULT_MEMORY_BUDGET / 1024 ** 2})`;
+  return new SpecError(
+    `model "${name}" needs about ${gib(need)} to run (weights ${gib(totals.paramBytes)} + peak live activations ${gib(totals.peakBytes)}), ` +
+      `which exceeds the memory budget of ${gib(budget)}; ${where.join('; ')}. Fix: ${fix}`,
+    at?.layer ?? heaviest?.layer,
+    totals.paramBytes > totals.peakBytes ? 'memory budget' : 'input.shape',
+  );
 }
 
 /** Given weights must cover every node that declares any, each with its declared size. */
@@ -321,26 +349,40 @@ function expandBlock(
  * when its op runs and freed after its last reader (the model input counts as live until then).
  */
 function computeTotals(nodes: PlanNode[], inputShape: Shape, output: string): PlanTotals {
+  const totals: PlanTotals = { params: 0, buffers: 0, macs: 0, flops: 0, paramBytes: 0, activationBytes: 0, peakBytes: 0 };
+  for (const n of nodes) {
+    totals.params += n.params;
+    totals.buffers += n.buffers;
+    totals.macs += n.counts.macs;
+    totals.flops += n.counts.flops;
+    totals.activationBytes += n.outputBytes;
+  }
+  totals.paramBytes = (totals.params + totals.buffers) * 4;
+  totals.peakBytes = liveActivations(nodes, inputShape, output).peak;
+  return totals;
+}
+
+/**
+ * The peak of live activation bytes when the nodes run in order, each tensor freed after its
+ * last reader, and the node whose output reached it (INPUT when nothing exceeds the input).
+ */
+function liveActivations(nodes: readonly PlanNode[], inputShape: Shape, output: string): { peak: number; peakAt: string } {
   const lastUse = new Map<string, number>();
   nodes.forEach((n, i) => n.inputs.forEach((ref) => lastUse.set(ref, i)));
   lastUse.set(output, nodes.length);
   const size = new Map<string, number>([[INPUT, byteSize(inputShape)]]);
   let live = byteSize(inputShape);
   let peak = live;
-  const totals: PlanTotals = { params: 0, buffers: 0, macs: 0, flops: 0, paramBytes: 0, activationBytes: 0, peakBytes: 0 };
+  let peakAt = INPUT;
   nodes.forEach((n, i) => {
-    totals.params += n.params;
-    totals.buffers += n.buffers;
-    totals.macs += n.counts.macs;
-    totals.flops += n.counts.flops;
-    totals.activationBytes += n.outputBytes;
     size.set(n.id, n.outputBytes);
     live += n.outputBytes;
-    peak = Math.max(peak, live);
+    if (live > peak) {
+      peak = live;
+      peakAt = n.id;
+    }
     for (const ref of new Set(n.inputs)) if (lastUse.get(ref) === i) live -= size.get(ref)!;
     if (!lastUse.has(n.id)) live -= n.outputBytes; // a dead end: nothing reads it
   });
-  totals.paramBytes = (totals.params + totals.buffers) * 4;
-  totals.peakBytes = peak;
-  return totals;
+  return { peak, peakAt };
 }

@@ -22,8 +22,13 @@ import type { LrnAttrs } from '../ops/lrn/index.ts';
 import type { Pool2dAttrs } from '../ops/pool2d.ts';
 import type { SoftmaxAttrs } from '../ops/softmax/index.ts';
 import type { StochasticPool2dAttrs } from '../ops/stochastic_pool2d/index.ts';
+import type { PadAttrs } from '../ops/pad/index.ts';
+import type { ResizeAttrs } from '../ops/resize/index.ts';
+import type { SliceAttrs } from '../ops/slice/index.ts';
+import type { TransposeAttrs } from '../ops/transpose/index.ts';
 import { numel, shapeText, type Shape } from '../tensor.ts';
-import { float, int, ints, OnnxGraphBuilder, type AttrValue, type Dim } from './builder.ts';
+import { float, int, ints, OnnxGraphBuilder, string, type AttrValue, type Dim } from './builder.ts';
+import { MATH_EMITTERS } from './export-math.ts';
 
 export interface ExportOptions {
   /** Declare the batch as the symbolic dimension "N" instead of the plan's fixed size. */
@@ -83,19 +88,29 @@ export function exportOnnx(plan: Plan, weights: ReadonlyMap<string, readonly Flo
     if (ws.length !== node.weights.length) {
       throw new Error(`export: op "${node.id}" declares ${node.weights.length} weights, ${ws.length} were given`);
     }
+    // Each weight's initializer is written when an emitter first names it, so one that writes a
+    // weight in another layout (an N-D linear's transposed MatMul operand) leaves no unused copy.
     const w: Record<string, string> = {};
+    const data: Record<string, Float32Array> = {};
     node.weights.forEach((decl, i) => {
-      w[decl.name] = g.initializer(names.value(`${node.id}.${decl.name}`), ws[i] as Float32Array, decl.shape);
+      data[decl.name] = ws[i] as Float32Array;
+      let name: string | undefined;
+      Object.defineProperty(w, decl.name, { enumerable: true, get: () => (name ??= g.initializer(names.value(`${node.id}.${decl.name}`), ws[i] as Float32Array, decl.shape)) });
     });
     const emit = EMITTERS[node.op];
     if (!emit) throw new Error(`export: no ONNX form for op ${node.op}`);
-    emit(ctx, { node, x: node.inputs.map((ref) => valueOf.get(ref)!), y: valueOf.get(node.id)!, w, name: node.id });
+    emit(ctx, { node, x: node.inputs.map((ref) => valueOf.get(ref)!), y: valueOf.get(node.id)!, w, data, name: node.id });
   }
 
   // With a symbolic batch the output's first dimension is "N" too, unless an op mixed the batch
   // into another size (a flatten from dim 0, a concat along the batch); then it is left open.
   const batchFolded = plan.nodes.some(
-    (n) => (n.op === 'flatten' && n.outShape[0] !== n.inShapes[0][0]) || (n.op === 'concat' && (n.attrs as ConcatAttrs).axis === 0),
+    (n) =>
+      ((n.op === 'flatten' || n.op === 'reshape') && n.outShape[0] !== n.inShapes[0][0]) ||
+      (n.op === 'concat' && (n.attrs as ConcatAttrs).axis === 0) ||
+      (n.op === 'transpose' && (n.attrs as TransposeAttrs).perm[0] !== 0) ||
+      (n.op === 'slice' && n.outShape[0] !== n.inShapes[0][0]) ||
+      (n.op === 'pad' && n.outShape[0] !== n.inShapes[0][0]),
   );
   g.output('output', options.dynamicBatch ? (batchFolded ? undefined : batchDim(plan.outputShape)) : plan.outputShape);
   return g.build({
@@ -150,7 +165,7 @@ function unique(taken: Set<string>, want: string): string {
   return name;
 }
 
-interface EmitContext {
+export interface EmitContext {
   g: OnnxGraphBuilder;
   names: Names;
   shared: Map<string, string>;
@@ -158,22 +173,24 @@ interface EmitContext {
   scalar(key: string, value: number): string;
 }
 
-interface EmitArgs {
+export interface EmitArgs {
   node: PlanNode;
   /** Input value names, in the op's input order. */
   x: string[];
   /** The value name the op's result must have. */
   y: string;
-  /** Initializer names by declared weight name. */
+  /** Initializer names by declared weight name (written on first use). */
   w: Record<string, string>;
+  /** The weights themselves, by declared name. */
+  data: Record<string, Float32Array>;
   /** The name of the node producing `y`. */
   name: string;
 }
 
-type Emitter = (ctx: EmitContext, a: EmitArgs) => void;
+export type Emitter = (ctx: EmitContext, a: EmitArgs) => void;
 
 /** Helper values and nodes of a composite: `<op id>/<part>`. */
-function part(ctx: EmitContext, a: EmitArgs, what: string): { value: string; node: string } {
+export function part(ctx: EmitContext, a: EmitArgs, what: string): { value: string; node: string } {
   return { value: ctx.names.value(`${a.node.id}/${what}`), node: ctx.names.node(`${a.node.id}/${what}`) };
 }
 
@@ -295,6 +312,53 @@ const flatten: Emitter = (ctx, a) => {
   ctx.g.node('Reshape', [a.x[0], shape], [a.y], {}, a.name);
 };
 
+/** An int64 initializer named after the op: `<op id>.<what>`. */
+function int64Input(ctx: EmitContext, a: EmitArgs, what: string, data: number[]): string {
+  return ctx.g.int64Initializer(ctx.names.value(`${a.node.id}.${what}`), data);
+}
+
+/** The resolved output shape, with the batch as 0 (copied) where it stays put, so --dynamic-batch holds. */
+const reshape: Emitter = (ctx, a) => {
+  const from = a.node.inShapes[0];
+  const to = a.node.outShape;
+  ctx.g.node('Reshape', [a.x[0], int64Input(ctx, a, 'shape', to[0] === from[0] ? [0, ...to.slice(1)] : [...to])], [a.y], {}, a.name);
+};
+
+/** Slice with the resolved (clamped) bounds of the axes that change. */
+const slice: Emitter = (ctx, a) => {
+  const at = a.node.attrs as SliceAttrs;
+  const axes = at.size.map((_, d) => d).filter((d) => at.start[d] !== 0 || at.step[d] !== 1 || at.size[d] !== a.node.inShapes[0][d]);
+  const ends = axes.map((d) => {
+    const end = at.start[d] + at.size[d] * at.step[d];
+    return end < 0 ? -a.node.inShapes[0][d] - 1 : end;
+  });
+  if (axes.length === 0) {
+    ctx.g.node('Identity', a.x, [a.y], {}, a.name);
+    return;
+  }
+  const ins = [a.x[0], int64Input(ctx, a, 'starts', axes.map((d) => at.start[d])), int64Input(ctx, a, 'ends', ends), int64Input(ctx, a, 'axes', axes), int64Input(ctx, a, 'steps', axes.map((d) => at.step[d]))];
+  ctx.g.node('Slice', ins, [a.y], {}, a.name);
+};
+
+const pad: Emitter = (ctx, a) => {
+  const at = a.node.attrs as PadAttrs;
+  const after = at.outShape.map((n, d) => n - at.inShape[d] - at.before[d]);
+  const ins = [a.x[0], int64Input(ctx, a, 'pads', [...at.before, ...after])];
+  if (at.mode === 'constant' && at.value !== 0) ins.push(ctx.scalar(`${a.node.id}.value`, at.value));
+  ctx.g.node('Pad', ins, [a.y], { mode: string(at.mode) }, a.name);
+};
+
+/** Resize with the scales or sizes the spec gave (so ONNX computes the same size and coordinates). */
+const resize: Emitter = (ctx, a) => {
+  const at = a.node.attrs as ResizeAttrs;
+  const ins = [a.x[0], ''];
+  if (at.fromSizes) ins.push('', int64Input(ctx, a, 'sizes', [at.n, at.c, at.ho, at.wo]));
+  else ins.push(ctx.g.initializer(ctx.names.value(`${a.node.id}.scales`), new Float32Array([1, 1, ...at.scale]), [4]));
+  const attrs: Record<string, AttrValue> = { mode: string(at.mode), coordinate_transformation_mode: string(at.coordinate) };
+  if (at.mode === 'nearest') attrs.nearest_mode = string(at.nearest);
+  ctx.g.node('Resize', ins, [a.y], attrs, a.name);
+};
+
 /** The axis that gives the resolved (outer, len, inner) split; any such axis computes the same. */
 function softmaxAxis(shape: Shape, at: SoftmaxAttrs): number {
   for (let d = 0; d < shape.length; d++) {
@@ -356,10 +420,16 @@ const EMITTERS: Record<string, Emitter> = {
   concat: single('Concat', (a) => ({ axis: int((a.node.attrs as ConcatAttrs).axis) })),
   channel_shuffle: channelShuffle,
   flatten,
+  transpose: single('Transpose', (a) => ({ perm: ints((a.node.attrs as TransposeAttrs).perm) })),
+  reshape,
+  slice,
+  pad,
+  resize,
   dropout: (ctx, a) => {
     // The ratio travels as Dropout's optional input so the spec's p survives a round trip; at
     // inference (training_mode absent = false) Dropout is the identity whatever it is.
     const ratio = ctx.scalar(`${a.node.id}.ratio`, (a.node.attrs as { p: number }).p);
     ctx.g.node('Dropout', [...a.x, ratio], [a.y], {}, a.name);
   },
+  ...MATH_EMITTERS,
 };

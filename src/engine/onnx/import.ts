@@ -9,11 +9,14 @@
  * GlobalMaxPool, BatchNormalization, Relu, Clip (0, 6) as relu6 (and (0, inf) as relu), Sigmoid,
  * Gemm and MatMul as linear (a following Add of a constant vector becomes the bias, as it does
  * after a Conv without one), Add, Mul, Concat, Reshape and Flatten (as flatten, when they merge
- * neighbouring dimensions), Dropout, Softmax, LRN (odd sizes), Identity. Folded together:
- * Reshape -> Transpose(0, 2, 1, 3, 4) -> Reshape as channel_shuffle, and the exporter's own
- * compositions (min pooling, stochastic pooling, even-size LRN) back into their ops. Constants
- * (initializers, Constant nodes, and Shape / Gather / Unsqueeze / Squeeze / Concat / Cast over
- * them) feed Reshape shapes and similar inputs.
+ * neighbouring dimensions, else reshape), Dropout, Softmax, LRN (odd sizes), Identity; the data
+ * movement of any rank as transpose, slice (Slice, and Split as a slice per output), pad, resize
+ * (Resize, Upsample) and reshape (Squeeze, Unsqueeze). Folded together: Reshape ->
+ * Transpose(0, 2, 1, 3, 4) -> Reshape as channel_shuffle, and the exporter's own compositions
+ * (min pooling, stochastic pooling, even-size LRN) back into their ops. Constants (initializers,
+ * Constant nodes, and Shape / Gather / Unsqueeze / Squeeze / Concat / Cast / Slice / Reshape /
+ * Transpose / Range / ConstantOfShape / arithmetic over them, onnx/shape-fold.ts) feed Reshape
+ * shapes, Slice bounds, pads and similar inputs.
  *
  * Anything else is refused before a layer is built: one SpecError lists every unsupported op
  * type with the names of its nodes, so nothing is ever silently counted as zero.
@@ -26,6 +29,8 @@ import { numel, shapeText, type Shape } from '../tensor.ts';
 import { SPEC_FORMAT, type LayerSpec, type ModelSpec, type ParamValue } from '../../shared/spec.ts';
 import { META_NAME, META_SEED } from './export.ts';
 import { DataLocation, DataType, decodeModel, type Attribute, type Model, type Node, type TensorProto } from './proto.ts';
+import { arith, constantOfShape, range, sliceConst, transposeConst, type ConstData } from './shape-fold.ts';
+import { sliceAxis } from '../ops/slice/index.ts';
 
 export interface ImportOptions {
   /** The size of a symbolic (or unknown) batch dimension; default 1. */
@@ -37,6 +42,12 @@ export interface ImportOptions {
   readExternal?: (location: string) => Uint8Array;
   /** What to call the model in messages (e.g. its file name) and, failing a name in the file, the model's name. */
   source?: string;
+  /**
+   * The caller gives `bytes` away (the CLI's freshly read file): the importer may move each
+   * unaligned float tensor 1-3 bytes within them so that every weight is a view onto them, and
+   * they are no longer a valid ONNX file afterwards. Without it, unaligned tensors are copied.
+   */
+  ownBytes?: boolean;
 }
 
 export interface ImportedModel {
@@ -74,14 +85,21 @@ const DIRECT = new Set([
   'AveragePool',
   'GlobalAveragePool',
   'GlobalMaxPool',
+  'ReduceMean',
+  'ReduceMax',
   'BatchNormalization',
+  'LayerNormalization',
   'Relu',
   'Clip',
   'Sigmoid',
+  'HardSwish',
+  'HardSigmoid',
   'Gemm',
   'MatMul',
   'Add',
+  'Sub',
   'Mul',
+  'Div',
   'Concat',
   'Reshape',
   'Flatten',
@@ -95,21 +113,27 @@ const DIRECT = new Set([
 /** Ops evaluated at import time when every input is a constant (shape arithmetic). */
 const CONST_FOLDABLE = new Set(['Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Cast', 'Concat', 'Identity', 'Constant']);
 
+/** Data-movement ops read on computed tensors, as the engine's transpose, reshape, slice, pad and resize. */
+const SHAPE_OPS = new Set(['Transpose', 'Slice', 'Split', 'Pad', 'Resize', 'Upsample', 'Squeeze', 'Unsqueeze']);
+
+/** Folded at import when every input is a constant: the shape arithmetic torch.onnx.export emits. */
+const SHAPE_FOLDABLE = new Set(['Slice', 'Add', 'Sub', 'Mul', 'Div', 'ConstantOfShape', 'Range', 'Reshape', 'Transpose']);
+
 /** Ops that exist only inside a folded pattern: said so when one appears elsewhere. */
 const PATTERN_ONLY: Record<string, string> = {
+  Erf: "only inside GELU as torch.onnx.export writes it: Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5",
+  Tanh: "only inside GELU's tanh form as torch.onnx.export writes it (0.5 * x * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 x^3))))",
   Neg: 'only as min pooling, Neg -> MaxPool -> Neg',
-  Transpose: 'only as a channel shuffle, Reshape -> Transpose(perm 0,2,1,3,4) -> Reshape, or with the identity perm',
-  Div: "only inside the exporter's stochastic pooling or even-size LRN",
   Greater: "only inside the exporter's stochastic pooling",
   Where: "only inside the exporter's stochastic pooling",
-  Pow: "only inside the exporter's even-size LRN",
+  Pow: "only inside the exporter's even-size LRN (torch writes GELU's x^3 as Mul)",
 };
 
-type PatternKind = 'min_pool' | 'channel_shuffle' | 'stochastic_pool' | 'even_lrn';
+type PatternKind = 'min_pool' | 'channel_shuffle' | 'stochastic_pool' | 'even_lrn' | 'silu' | 'gelu_erf' | 'gelu_tanh';
 
 interface Pattern {
   kind: PatternKind;
-  /** Node indices, first (the anchor, where the op is added) to last (the one producing the result). */
+  /** Node indices, first to last (the one producing the result, where the op is added). */
   nodes: number[];
 }
 
@@ -268,7 +292,9 @@ class Importer {
     const claim = (kind: PatternKind, nodes: number[]) => {
       if (nodes.some((i) => i < 0 || this.claimed.has(i))) return false;
       nodes.forEach((i) => this.claimed.add(i));
-      this.patternAt.set(nodes[0], { kind, nodes });
+      // Added where its last node was: constants the later nodes read (the channel shuffle's
+      // second Reshape shape, a Constant node torch.onnx.export puts after the Transpose) exist by then.
+      this.patternAt.set(nodes[nodes.length - 1], { kind, nodes });
       return true;
     };
     this.nodes.forEach((n, i) => {
@@ -287,6 +313,11 @@ class Importer {
         this.findStochastic(i, claim);
       } else if (n.op_type === 'Mul' && n.input[0] === n.input[1]) {
         this.findEvenLrn(i, claim);
+        if (!this.claimed.has(i)) this.findGeluTanh(i, claim);
+      } else if (n.op_type === 'Sigmoid') {
+        this.findSilu(i, claim);
+      } else if (n.op_type === 'Div') {
+        this.findGeluErf(i, claim);
       }
     });
   }
@@ -332,20 +363,103 @@ class Importer {
     claim('even_lrn', chain);
   }
 
+  // ---- activation patterns (torch.onnx.export's SiLU and GELU) ----
+
+  /** The scalar a value holds when it is an initializer or a Constant node's output, else undefined. */
+  private peekScalar(name: string): number | undefined {
+    let c: Const | undefined;
+    if (this.initializers.has(name)) c = this.initializerValue(name);
+    else {
+      const node = this.nodes.find((n) => n.output[0] === name);
+      if (!node || node.op_type !== 'Constant' || !isStandard(node)) return undefined;
+      c = this.constantNode(node, new Attrs(node));
+    }
+    return c.data.length === 1 ? Number(c.data[0]) : undefined;
+  }
+
+  private isScalar(name: string, want: number): boolean {
+    const v = this.peekScalar(name);
+    return v !== undefined && Math.abs(v - want) <= 1e-6 * Math.abs(want);
+  }
+
+  /**
+   * The node that alone reads `value` when it is an `op` (Add and Mul either way round), and its
+   * other input; -1 when there is none.
+   */
+  private step(value: string, op: string): { at: number; other: string } {
+    const at = this.onlyUser(value, op);
+    if (at < 0) return { at: -1, other: '' };
+    const ins = this.nodes[at].input;
+    if (ins.length === 1) return ins[0] === value ? { at, other: '' } : { at: -1, other: '' };
+    if (ins[0] === value) return { at, other: ins[1] };
+    if (ins[1] === value && (op === 'Add' || op === 'Mul')) return { at, other: ins[0] };
+    return { at: -1, other: '' };
+  }
+
+  /** Sigmoid(x) -> Mul(x, s): SiLU as torch 1.13 exports nn.SiLU. */
+  private findSilu(sig: number, claim: (k: PatternKind, nodes: number[]) => boolean): void {
+    const x = this.nodes[sig].input[0];
+    const mul = this.step(this.nodes[sig].output[0], 'Mul');
+    if (mul.at >= 0 && mul.other === x) claim('silu', [sig, mul.at]);
+  }
+
+  /** Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x -> Mul 0.5: torch's nn.GELU() (opset < 20). */
+  private findGeluErf(div: number, claim: (k: PatternKind, nodes: number[]) => boolean): void {
+    const d = this.nodes[div];
+    const x = d.input[0];
+    if (!this.isScalar(d.input[1], Math.SQRT2)) return;
+    const erf = this.step(d.output[0], 'Erf');
+    if (erf.at < 0) return;
+    const one = this.step(this.nodes[erf.at].output[0], 'Add');
+    if (one.at < 0 || !this.isScalar(one.other, 1)) return;
+    const byX = this.step(this.nodes[one.at].output[0], 'Mul');
+    if (byX.at < 0 || byX.other !== x) return;
+    const half = this.step(this.nodes[byX.at].output[0], 'Mul');
+    if (half.at < 0 || !this.isScalar(half.other, 0.5)) return;
+    claim('gelu_erf', [div, erf.at, one.at, byX.at, half.at]);
+  }
+
+  /**
+   * Mul(x, x) -> Mul x -> Mul 0.044715 -> Add x -> Mul sqrt(2/pi) -> Tanh -> Add 1 -> Mul x ->
+   * Mul 0.5: torch's nn.GELU(approximate="tanh").
+   */
+  private findGeluTanh(sq: number, claim: (k: PatternKind, nodes: number[]) => boolean): void {
+    const x = this.nodes[sq].input[0];
+    const chain = [sq];
+    const steps: [string, (other: string) => boolean][] = [
+      ['Mul', (o) => o === x],
+      ['Mul', (o) => this.isScalar(o, 0.044715)],
+      ['Add', (o) => o === x],
+      ['Mul', (o) => this.isScalar(o, Math.sqrt(2 / Math.PI))],
+      ['Tanh', () => true],
+      ['Add', (o) => this.isScalar(o, 1)],
+      ['Mul', (o) => o === x],
+      ['Mul', (o) => this.isScalar(o, 0.5)],
+    ];
+    for (const [op, ok] of steps) {
+      const next = this.step(this.nodes[chain[chain.length - 1]].output[0], op);
+      if (next.at < 0 || !ok(next.other)) return;
+      chain.push(next.at);
+    }
+    claim('gelu_tanh', chain);
+  }
+
   /** One SpecError naming every op type the importer cannot read, with all of its nodes. */
   private refuseUnsupported(): void {
     const constValues = new Set<string>([...this.initializers.keys()]);
     const bad = new Map<string, string[]>();
+    const domains = new Set<string>();
     this.nodes.forEach((n, i) => {
       const allConst = n.input.every((v) => v === '' || constValues.has(v));
-      if (isStandard(n) && (n.op_type === 'Shape' || (CONST_FOLDABLE.has(n.op_type) && allConst))) {
+      if (isStandard(n) && (n.op_type === 'Shape' || ((CONST_FOLDABLE.has(n.op_type) || SHAPE_FOLDABLE.has(n.op_type)) && allConst))) {
         n.output.forEach((o) => constValues.add(o));
         return;
       }
       if (this.claimed.has(i)) return;
       if (isStandard(n) && DIRECT.has(n.op_type)) return;
-      if (isStandard(n) && n.op_type === 'Transpose' && isIdentityPerm(attr(n, 'perm')?.ints)) return;
+      if (isStandard(n) && SHAPE_OPS.has(n.op_type)) return;
       const type = isStandard(n) ? n.op_type : `${n.domain}.${n.op_type}`;
+      if (!isStandard(n)) domains.add(n.domain ?? '');
       bad.set(type, [...(bad.get(type) ?? []), n.name ? `"${n.name}"` : `(unnamed, output "${n.output[0]}")`]);
     });
     if (bad.size === 0) return;
@@ -354,8 +468,8 @@ class Importer {
       return `${type}${hint}: ${names.length === 1 ? 'node' : 'nodes'} ${names.join(', ')}`;
     });
     throw new SpecError(
-      `${this.source}: ${bad.size} ONNX op type${bad.size === 1 ? ' is' : 's are'} not supported by convscope:\n  ${list.join('\n  ')}\n` +
-        `convscope imports ${[...DIRECT].filter((t) => t !== 'Constant').join(', ')} (see docs/guide.md, "ONNX")`,
+      `${this.source} (${[this.opsetText(), ...[...domains].map((d) => this.domainOpset(d))].join(', ')}): ${bad.size} ONNX op type${bad.size === 1 ? ' is' : 's are'} not supported by convscope:\n  ${list.join('\n  ')}\n` +
+        `convscope imports ${[...DIRECT, ...SHAPE_OPS].filter((t) => t !== 'Constant').join(', ')} (see docs/guide.md, "ONNX")`,
       undefined,
       'model',
     );
@@ -432,16 +546,18 @@ class Importer {
       throw new SpecError(`${this.source}: ${what} has element type ${dataTypeName(type)}; convscope reads float32/float64 weights and integer or boolean constants`, undefined, 'model');
     }
     let raw: Uint8Array | undefined = t.raw_data && t.raw_data.length > 0 ? t.raw_data : undefined;
-    if (t.data_location === DataLocation.EXTERNAL) raw = this.externalBytes(t, what, n * width);
+    const external = t.data_location === DataLocation.EXTERNAL;
+    if (external) raw = this.externalBytes(t, what, n * width);
     const isFloat = type === DataType.FLOAT || type === DataType.DOUBLE;
     if (raw) {
       if (raw.length !== n * width) throw new SpecError(`${this.source}: ${what} ${shapeText(dims)} needs ${n * width} bytes, the file holds ${raw.length}`, undefined, 'model');
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       if (type === DataType.FLOAT) {
-        const out = new Float32Array(n);
-        for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
-        return { kind: 'const', dims, data: out, isFloat };
+        const data = float32Data(raw, n, !external && this.options.ownBytes === true);
+        // Moved data stays where it now is: decoding this tensor again must not move it again.
+        if (!external && data.byteOffset !== raw.byteOffset) t.raw_data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        return { kind: 'const', dims, data, isFloat };
       }
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       if (type === DataType.DOUBLE) return { kind: 'const', dims, data: Float32Array.from({ length: n }, (_, i) => view.getFloat64(i * 8, true)), isFloat };
       const read = (i: number) =>
         type === DataType.INT64 ? Number(view.getBigInt64(i * 8, true)) : type === DataType.INT32 ? view.getInt32(i * 4, true) : view.getUint8(i);
@@ -528,6 +644,7 @@ class Importer {
   }
 
   private addNode(node: Node, index: number): void {
+    if (isStandard(node) && this.shapeNode(node)) return;
     this.onlyFirstOutput(node);
     const out = node.output[0];
     const a = new Attrs(node);
@@ -561,6 +678,15 @@ class Importer {
         return this.set(out, this.add(node, 'relu', {}, [this.tensor(node, 0)]));
       case 'Sigmoid':
         return this.set(out, this.add(node, 'sigmoid', {}, [this.tensor(node, 0)]));
+      case 'HardSwish':
+        return this.set(out, this.add(node, 'hardswish', {}, [this.tensor(node, 0)]));
+      case 'HardSigmoid':
+        return this.hardSigmoid(node, a);
+      case 'LayerNormalization':
+        return this.layerNorm(node, a);
+      case 'ReduceMean':
+      case 'ReduceMax':
+        return this.reduce(node, a);
       case 'Clip':
         return this.clip(node, a);
       case 'Gemm':
@@ -568,7 +694,9 @@ class Importer {
       case 'MatMul':
         return this.matmul(node, index);
       case 'Add':
+      case 'Sub':
       case 'Mul':
+      case 'Div':
         return this.binary(node);
       case 'Concat':
         return this.concat(node, a);
@@ -576,8 +704,6 @@ class Importer {
         return this.reshape(node, a);
       case 'Flatten':
         return this.flatten(node, a);
-      case 'Transpose':
-        return this.set(out, this.tensor(node, 0));
       case 'Dropout':
         return this.dropout(node, a);
       case 'Softmax':
@@ -585,7 +711,9 @@ class Importer {
       case 'LRN':
         return this.lrn(node, a);
       default:
-        throw new Error(`import: no mapping for ${node.op_type}`);
+        // refuseUnsupported lets through only what this switch maps; a node reaching here is an
+        // op on inputs it cannot take (a Transpose of a constant, a Gather of a computed tensor).
+        throw this.fail(node, `${node.op_type} on these inputs is not supported by convscope (${this.opsetText()})`);
     }
   }
 
@@ -630,18 +758,7 @@ class Importer {
       }
       case 'Unsqueeze':
       case 'Squeeze': {
-        const axes = this.opset >= 13 ? (this.has(node, 1) ? Array.from(this.constant(node, 1, 'the axes').data) : undefined) : a.ints('axes');
-        let dims: number[];
-        if (node.op_type === 'Unsqueeze') {
-          const rank = c.dims.length + (axes?.length ?? 0);
-          const at = new Set((axes ?? []).map((d) => (d < 0 ? d + rank : d)));
-          dims = [];
-          for (let d = 0, k = 0; d < rank; d++) dims.push(at.has(d) ? 1 : c.dims[k++]);
-        } else {
-          const at = new Set((axes ?? c.dims.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((d) => (d < 0 ? d + c.dims.length : d)));
-          dims = c.dims.filter((_, i) => !at.has(i));
-        }
-        return { ...c, dims };
+        return { ...c, dims: this.squeezed(node, a, c.dims) };
       }
       default:
         throw new Error(`import: cannot fold ${node.op_type}`);
@@ -705,7 +822,7 @@ class Importer {
    * An Add of a constant per-channel vector right after a Conv / MatMul / Gemm without bias is
    * that op's bias (PyTorch exports nn.Linear as MatMul + Add): fold it in.
    */
-  private foldBias(index: number, channels: number, rank: number): { bias: Float32Array; out: string } | null {
+  private foldBias(index: number, channels: number, rank: number, axis = 1): { bias: Float32Array; out: string } | null {
     const producer = this.nodes[index];
     const addAt = this.onlyUser(producer.output[0], 'Add');
     if (addAt < 0) return null;
@@ -714,10 +831,10 @@ class Importer {
     if (add.input[1 - slot] !== producer.output[0] || add.input[slot] === producer.output[0]) return null;
     const v = this.values.get(add.input[slot]) ?? (this.initializers.has(add.input[slot]) ? this.initializerValue(add.input[slot]) : undefined);
     if (!v || v.kind !== 'const' || !v.isFloat || v.data.length !== channels) return null;
-    // The vector must run along the channel axis (axis 1 of the producer's output).
+    // The vector must run along the channel axis (axis 1 of a Conv's output, the last of a MatMul's).
     const dims = v.dims;
     const aligned = [...new Array<number>(Math.max(rank - dims.length, 0)).fill(1), ...dims];
-    if (aligned.length !== rank || aligned.some((d, i) => (i === 1 ? d !== channels : d !== 1))) return null;
+    if (aligned.length !== rank || aligned.some((d, i) => (i === axis ? d !== channels : d !== 1))) return null;
     this.claimed.add(addAt);
     return { bias: Float32Array.from(v.data), out: add.output[0] };
   }
@@ -800,7 +917,10 @@ class Importer {
     const hi = bound(2, 'max', Infinity);
     if (lo === 0 && hi === 6) return this.set(node.output[0], this.add(node, 'relu6', {}, [x]));
     if (lo === 0 && hi === Infinity) return this.set(node.output[0], this.add(node, 'relu', {}, [x]));
-    throw this.fail(node, `Clip(${lo}, ${hi}) is not supported; only Clip(0, 6) (relu6) and Clip(0, inf) (relu)`);
+    const params: Record<string, ParamValue> = {};
+    if (lo !== -Infinity) params.min = float32Param(lo);
+    if (hi !== Infinity) params.max = float32Param(hi);
+    this.set(node.output[0], this.add(node, 'clip', params, [x]));
   }
 
   private gemm(node: Node, a: Attrs, index: number): void {
@@ -811,8 +931,9 @@ class Importer {
     const beta = a.float('beta', 1);
     const transB = a.int('transB', 0) === 1;
     const outF = transB ? b.dims[0] : b.dims[1];
-    const weight = transB ? Float32Array.from(b.data) : transpose(b.data, b.dims[0], b.dims[1]);
-    if (alpha !== 1) for (let i = 0; i < weight.length; i++) weight[i] *= alpha;
+    // b.data may be a view onto the file (float32Data): scale a copy, never the file.
+    let weight = transB ? b.data : transpose(b.data, b.dims[0], b.dims[1]);
+    if (alpha !== 1) weight = weight.map((v) => v * alpha);
     let bias: Float32Array | undefined;
     let out = node.output[0];
     if (this.has(node, 2)) {
@@ -832,20 +953,54 @@ class Importer {
   private matmul(node: Node, index: number): void {
     const x = this.tensor(node, 0);
     const b = this.floats(node, 1, 'the weight (input 1)', 2);
-    if (x.shape.length !== 2) throw this.fail(node, `MatMul of a ${x.shape.length}-D input ${shapeText(x.shape)} is not supported; only [N, in] x [in, out] (a linear layer)`);
+    if (x.shape.length < 2) throw this.fail(node, `MatMul of a ${x.shape.length}-D input ${shapeText(x.shape)} is not supported; only [..., in] x [in, out] (a linear layer)`);
     const [, outF] = b.dims;
-    const folded = this.foldBias(index, outF, 2);
+    const folded = this.foldBias(index, outF, x.shape.length, x.shape.length - 1);
     const weight = transpose(b.data, b.dims[0], b.dims[1]);
     this.set(folded?.out ?? node.output[0], this.add(node, 'linear', { out_features: outF, ...(folded ? {} : { bias: false }) }, [x], { weight, ...(folded ? { bias: folded.bias } : {}) }));
   }
 
+  /**
+   * Add / Sub / Mul / Div: of two computed tensors (broadcast); of a tensor and a constant (the
+   * constant becomes the op's weight, counted as params: ConvNeXt's layer scale, a normalisation
+   * mean); of two constants, folded here (torch's Shape arithmetic).
+   */
   private binary(node: Node): void {
     const [l, r] = [this.value(node, 0), this.value(node, 1)];
-    if (l.kind !== 'tensor' || r.kind !== 'tensor') {
-      const what = node.op_type === 'Add' ? 'adding a constant is supported only as the bias of the Conv, Gemm or MatMul right before it' : 'multiplying by a constant is not supported';
-      throw this.fail(node, `${what} (convscope's ${node.op_type.toLowerCase()} joins two computed tensors)`);
-    }
-    this.set(node.output[0], this.add(node, node.op_type === 'Add' ? 'add' : 'mul', {}, [l, r]));
+    const op = node.op_type.toLowerCase();
+    // Two constants never reach here: the shape-arithmetic folding (foldShapeConst) evaluates them first.
+    if (l.kind === 'const' && r.kind === 'const') throw new Error(`import: ${nodeLabel(node)} of two constants was not folded`);
+    if (l.kind === 'tensor' && r.kind === 'tensor') return this.set(node.output[0], this.add(node, op, {}, [l, r]));
+    const [x, c, first] = l.kind === 'tensor' ? [l, r as Const, false] : [r as Computed, l, true];
+    const params: Record<string, ParamValue> = { weight_shape: [...c.dims] };
+    if (first) params.weight_first = true;
+    this.set(node.output[0], this.add(node, op, params, [x], { weight: Float32Array.from(c.data) }));
+  }
+
+  private hardSigmoid(node: Node, a: Attrs): void {
+    // ONNX's defaults (alpha 0.2), not the engine's (PyTorch's 1/6): always state both.
+    const params = { alpha: float32Param(a.float('alpha', 0.2)), beta: float32Param(a.float('beta', 0.5)) };
+    this.set(node.output[0], this.add(node, 'hardsigmoid', params, [this.tensor(node, 0)]));
+  }
+
+  private layerNorm(node: Node, a: Attrs): void {
+    const x = this.tensor(node, 0);
+    const scale = this.floats(node, 1, 'Scale').data;
+    const bias = this.has(node, 2) ? this.floats(node, 2, 'B').data : undefined;
+    const eps = float32Param(a.float('epsilon', 1e-5));
+    const axis = a.int('axis', -1);
+    const params: Record<string, ParamValue> = { ...(axis === -1 ? {} : { axis }), ...(eps === 1e-5 ? {} : { eps }), ...(bias ? {} : { bias: false }) };
+    this.set(node.output[0], this.add(node, 'layer_norm', params, [x], { weight: scale, ...(bias ? { bias } : {}) }));
+  }
+
+  private reduce(node: Node, a: Attrs): void {
+    const x = this.tensor(node, 0);
+    const axes = this.opset >= 18 || this.has(node, 1) ? (this.has(node, 1) ? Array.from(this.constant(node, 1, 'the axes').data) : undefined) : a.ints('axes');
+    if ((axes === undefined || axes.length === 0) && a.int('noop_with_empty_axes', 0) === 1) return this.set(node.output[0], x);
+    const params: Record<string, ParamValue> = {};
+    if (axes && axes.length > 0) params.axes = axes;
+    if (a.int('keepdims', 1) === 0) params.keepdims = false;
+    this.set(node.output[0], this.add(node, node.op_type === 'ReduceMean' ? 'reduce_mean' : 'reduce_max', params, [x]));
   }
 
   private concat(node: Node, a: Attrs): void {
@@ -860,6 +1015,8 @@ class Importer {
     }
     if (ins.some((v) => v.kind === 'const')) throw this.fail(node, 'concatenating a constant with computed tensors is not supported');
     const tensors = ins as Computed[];
+    // torch.cat of a one-element list (DenseNet's first dense layer) exports a Concat of one input.
+    if (tensors.length === 1) return this.set(node.output[0], tensors[0]);
     const rank = tensors[0].shape.length;
     const norm = axis < 0 ? axis + rank : axis;
     this.set(node.output[0], this.add(node, 'concat', norm === 1 ? {} : { axis: norm }, tensors));
@@ -896,7 +1053,8 @@ class Importer {
         return this.add(node, 'flatten', params, [x]);
       }
     }
-    throw this.fail(node, `reshaping ${shapeText(from)} to ${shapeText(to)} is not supported; only flattening neighbouring dimensions (and the channel shuffle pattern)`);
+    // Any other reshape is the engine's own; 0 keeps the batch free (--batch) where it stays put.
+    return this.add(node, 'reshape', { shape: to[0] === from[0] ? [0, ...to.slice(1)] : [...to] }, [x]);
   }
 
   private dropout(node: Node, a: Attrs): void {
@@ -952,6 +1110,12 @@ class Importer {
         return this.set(last.output[0], this.stochasticPool(p, named));
       case 'even_lrn':
         return this.set(last.output[0], this.evenLrn(p, named));
+      case 'silu':
+        return this.set(last.output[0], this.add(named, 'silu', {}, [this.tensor(first, 0)]));
+      case 'gelu_erf':
+        return this.set(last.output[0], this.add(named, 'gelu', {}, [this.tensor(first, 0)]));
+      case 'gelu_tanh':
+        return this.set(last.output[0], this.add(named, 'gelu', { approximate: 'tanh' }, [this.tensor(first, 0)]));
     }
   }
 
@@ -1011,9 +1175,318 @@ class Importer {
     const beta = this.scalar(pow, 1, 'beta');
     return this.add(named, 'lrn', { size, alpha: float32Param(alphaOverSize * size), beta: float32Param(beta), k: float32Param(k) }, [x]);
   }
+
+  // ---- data movement and shape arithmetic ------------------------------------------------
+
+  /** "opset 17" (of the standard domain), for messages about what is not supported. */
+  private opsetText(): string {
+    return `ONNX opset ${this.opset}`;
+  }
+
+  /** "domain com.example opset 1" for a domain other than the standard one. */
+  private domainOpset(domain: string): string {
+    const v = this.model.opset_import?.find((o) => (o.domain ?? '') === domain)?.version;
+    return `domain ${domain} ${v === undefined ? 'not in the model\'s opset_import' : `opset ${v}`}`;
+  }
+
+  /** Integers from a constant input (Slice's starts, Pad's pads, Split's split ...). */
+  private intsInput(node: Node, slot: number, what: string): number[] {
+    const c = this.constant(node, slot, what);
+    if (c.isFloat) throw this.fail(node, `${what} must be an integer tensor`);
+    return Array.from(c.data);
+  }
+
+  /**
+   * The data-movement ops (SHAPE_OPS) on a computed tensor, and the constant shape arithmetic
+   * (SHAPE_FOLDABLE) when every input is a constant. False for any other node.
+   */
+  private shapeNode(node: Node): boolean {
+    const op = node.op_type;
+    const a = new Attrs(node);
+    const isConst = (slot: number) => node.input[slot] === '' || this.value(node, slot).kind === 'const';
+    if (SHAPE_FOLDABLE.has(op) && node.input.every((_, i) => isConst(i))) {
+      this.onlyFirstOutput(node);
+      this.set(node.output[0], this.foldShapeConst(node, a));
+      return true;
+    }
+    if (!SHAPE_OPS.has(op) || node.input.length === 0 || isConst(0)) return false;
+    const out = node.output[0];
+    if (op === 'Split') {
+      this.split(node, a);
+      return true;
+    }
+    this.onlyFirstOutput(node);
+    const x = this.tensor(node, 0);
+    switch (op) {
+      case 'Transpose':
+        this.set(out, this.transposeTensor(node, a, x));
+        break;
+      case 'Slice':
+        this.set(out, this.sliceTensor(node, a, x));
+        break;
+      case 'Pad':
+        this.set(out, this.padTensor(node, a, x));
+        break;
+      case 'Resize':
+      case 'Upsample':
+        this.set(out, this.resizeTensor(node, a, x));
+        break;
+      case 'Squeeze':
+      case 'Unsqueeze':
+        this.set(out, this.reshapeTo(node, x, this.squeezed(node, a, x.shape)));
+        break;
+    }
+    return true;
+  }
+
+  private foldShapeConst(node: Node, a: Attrs): Const {
+    const fail = (why: string) => this.fail(node, `cannot be evaluated at import: ${why}`);
+    const done = (r: ConstData | string): Const => {
+      if (typeof r === 'string') throw fail(r);
+      return { kind: 'const', ...r };
+    };
+    switch (node.op_type) {
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Div':
+        return done(arith(node.op_type, this.constant(node, 0, 'A'), this.constant(node, 1, 'B')));
+      case 'Range': {
+        const [start, limit, delta] = [0, 1, 2].map((i) => this.scalar(node, i, ['start', 'limit', 'delta'][i]));
+        return done(range(start, limit, delta, this.constant(node, 0, 'start').isFloat));
+      }
+      case 'ConstantOfShape': {
+        const t = a.get('value')?.t;
+        const v = t ? this.decodeTensor(t, `the value of ${nodeLabel(node)}`) : undefined;
+        return done(constantOfShape(this.intsInput(node, 0, 'the shape'), v ? v.data[0] : 0, v ? v.isFloat : true));
+      }
+      case 'Reshape': {
+        const c = this.constant(node, 0, 'the data');
+        const dims = reshapeTarget(c.dims, this.intsInput(node, 1, 'the shape'), a.int('allowzero', 0) === 1, (why) => fail(why));
+        return { ...c, dims };
+      }
+      case 'Transpose': {
+        const c = this.constant(node, 0, 'the data');
+        return done(transposeConst(c, a.ints('perm') ?? [...c.dims.keys()].reverse()));
+      }
+      case 'Slice': {
+        const c = this.constant(node, 0, 'the data');
+        const { starts, ends, axes, steps } = this.sliceArgs(node, a, c.dims.length);
+        return done(sliceConst(c, starts, ends, axes, steps));
+      }
+      default:
+        throw new Error(`import: cannot fold ${node.op_type}`);
+    }
+  }
+
+  /** Squeeze / Unsqueeze: the dims after removing (or inserting) `axes` (opset 13+: an input). */
+  private squeezed(node: Node, a: Attrs, from: Shape): Shape {
+    const axes = this.opset >= 13 ? (this.has(node, 1) ? this.intsInput(node, 1, 'the axes') : undefined) : a.ints('axes');
+    if (node.op_type === 'Unsqueeze') {
+      const rank = from.length + (axes?.length ?? 0);
+      const at = new Set((axes ?? []).map((d) => (d < 0 ? d + rank : d)));
+      const dims: number[] = [];
+      for (let d = 0, k = 0; d < rank; d++) dims.push(at.has(d) ? 1 : from[k++]);
+      return dims;
+    }
+    const at = new Set((axes ?? from.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((d) => (d < 0 ? d + from.length : d)));
+    for (const d of at) if (from[d] !== 1) throw this.fail(node, `cannot squeeze axis ${d} of ${shapeText(from)}: its size is ${from[d]}, not 1`);
+    return from.filter((_, i) => !at.has(i));
+  }
+
+  private transposeTensor(node: Node, a: Attrs, x: Computed): Computed {
+    const perm = a.ints('perm') ?? [...x.shape.keys()].reverse();
+    if (isIdentityPerm(perm)) return x;
+    return this.add(node, 'transpose', { perm }, [x]);
+  }
+
+  /** Slice's starts, ends, axes and steps: inputs from opset 10, attributes before. */
+  private sliceArgs(node: Node, a: Attrs, rank: number): { starts: number[]; ends: number[]; axes: number[]; steps: number[] } {
+    let starts: number[];
+    let ends: number[];
+    let axes: number[] | undefined;
+    let steps: number[] | undefined;
+    if (this.opset >= 10) {
+      starts = this.intsInput(node, 1, 'starts');
+      ends = this.intsInput(node, 2, 'ends');
+      if (this.has(node, 3)) axes = this.intsInput(node, 3, 'axes');
+      if (this.has(node, 4)) steps = this.intsInput(node, 4, 'steps');
+    } else {
+      starts = a.ints('starts') ?? [];
+      ends = a.ints('ends') ?? [];
+      axes = a.ints('axes');
+    }
+    if (starts.length !== ends.length || (axes && axes.length !== starts.length) || (steps && steps.length !== starts.length)) {
+      throw this.fail(node, `starts, ends, axes and steps must have one value per sliced axis (got ${starts.length}, ${ends.length}, ${axes?.length ?? '-'}, ${steps?.length ?? '-'})`);
+    }
+    axes = (axes ?? starts.map((_, i) => i)).map((d) => (d < 0 ? d + rank : d));
+    return { starts, ends, axes, steps: steps ?? starts.map(() => 1) };
+  }
+
+  /** A Slice of a computed tensor as the engine's slice, with the bounds clamped as ONNX clamps them. */
+  private sliceTensor(node: Node, a: Attrs, x: Computed): Computed {
+    const { starts, ends, axes, steps } = this.sliceArgs(node, a, x.shape.length);
+    const p = { starts: [] as number[], ends: [] as number[], axes: [] as number[], steps: [] as number[] };
+    axes.forEach((axis, i) => {
+      const dim = x.shape[axis];
+      if (dim === undefined) throw this.fail(node, `axis ${axis} is outside the ${x.shape.length}-D input ${shapeText(x.shape)}`);
+      if (steps[i] === 0) throw this.fail(node, 'steps must not be 0');
+      const { first, count } = sliceAxis(dim, starts[i], ends[i], steps[i]);
+      if (count === 0) throw this.fail(node, `selects nothing along axis ${axis} of ${shapeText(x.shape)}; an empty tensor cannot be profiled`);
+      if (first === 0 && count === dim && steps[i] === 1) return;
+      const end = first + count * steps[i];
+      p.starts.push(first);
+      // A reversed slice that runs to the front ends "before 0": -dim - 1 clamps to -1.
+      p.ends.push(end < 0 ? -dim - 1 : end);
+      p.axes.push(axis);
+      p.steps.push(steps[i]);
+    });
+    if (p.axes.length === 0) return x;
+    const { steps: st, ...rest } = p;
+    return this.add(node, 'slice', st.every((s) => s === 1) ? rest : p, [x]);
+  }
+
+  /** Split as one slice per used output: `split` (an input from opset 13), num_outputs (18), or equal parts. */
+  private split(node: Node, a: Attrs): void {
+    const x = this.tensor(node, 0);
+    const rank = x.shape.length;
+    const given = a.int('axis', 0);
+    const axis = given < 0 ? given + rank : given;
+    const dim = x.shape[axis];
+    if (dim === undefined) throw this.fail(node, `axis ${given} is outside the ${rank}-D input ${shapeText(x.shape)}`);
+    const k = node.output.length;
+    let sizes: number[];
+    if (this.opset >= 13 && this.has(node, 1)) sizes = this.intsInput(node, 1, 'split');
+    else if (this.opset < 13 && a.ints('split')) sizes = a.ints('split')!;
+    else if (this.opset >= 18 && a.get('num_outputs')) {
+      const n = a.int('num_outputs', k);
+      const per = Math.ceil(dim / n);
+      sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(per, dim - i * per)));
+    } else {
+      if (dim % k !== 0) throw this.fail(node, `${dim} elements along axis ${axis} do not split into ${k} equal parts; give split`);
+      sizes = new Array<number>(k).fill(dim / k);
+    }
+    if (sizes.length !== k || sizes.reduce((s, v) => s + v, 0) !== dim) {
+      throw this.fail(node, `split [${sizes.join(', ')}] must give ${k} sizes adding up to the ${dim} elements along axis ${axis}`);
+    }
+    let at = 0;
+    node.output.forEach((name, i) => {
+      if (name !== '' && this.isUsed(name)) {
+        if (sizes[i] === 0) throw this.fail(node, `output ${i} "${name}" is empty and is read`);
+        const part = sizes[i] === dim ? x : this.add({ ...node, name: `${node.name || `split_${this.layers.length}`}/${i}` }, 'slice', { starts: [at], ends: [at + sizes[i]], axes: [axis] }, [x]);
+        this.set(name, part);
+      }
+      at += sizes[i];
+    });
+  }
+
+  /** Pad: pads, constant_value and axes are inputs from opset 11 (axes from 18), attributes before. */
+  private padTensor(node: Node, a: Attrs, x: Computed): Computed {
+    const rank = x.shape.length;
+    const mode = a.string('mode', 'constant');
+    if (mode !== 'constant' && mode !== 'reflect' && mode !== 'edge') throw this.fail(node, `mode "${mode}" is not supported; convscope pads with constant, reflect and edge`);
+    let pads: number[];
+    let value = 0;
+    let axes = [...x.shape.keys()];
+    if (this.opset >= 11) {
+      pads = this.intsInput(node, 1, 'the pads');
+      if (this.has(node, 2)) value = this.scalar(node, 2, 'the constant value');
+      if (this.has(node, 3)) axes = this.intsInput(node, 3, 'the axes').map((d) => (d < 0 ? d + rank : d));
+    } else {
+      pads = a.ints('pads') ?? [];
+      value = a.float('value', 0);
+    }
+    if (pads.length !== 2 * axes.length) throw this.fail(node, `pads has ${pads.length} values; ${axes.length} padded axes need ${2 * axes.length}`);
+    // Only the axes that change, in the engine's layout (begins, then ends).
+    const used = axes.map((axis, i) => ({ axis, b: pads[i], e: pads[i + axes.length] })).filter((q) => q.b !== 0 || q.e !== 0);
+    if (used.length === 0) return x;
+    const params: Record<string, ParamValue> = { pads: [...used.map((q) => q.b), ...used.map((q) => q.e)] };
+    if (used.length !== rank) params.axes = used.map((q) => q.axis);
+    if (mode !== 'constant') params.mode = mode;
+    else if (value !== 0) params.value = float32Param(value);
+    return this.add(node, 'pad', params, [x]);
+  }
+
+  /**
+   * Resize (opset 10: scales only, asymmetric; 11+: roi, scales, sizes and the transform
+   * attributes) and Upsample (scales as an attribute to opset 8, an input at 9) as the engine's
+   * resize over H and W of NCHW.
+   */
+  private resizeTensor(node: Node, a: Attrs, x: Computed): Computed {
+    if (x.shape.length !== 4) throw this.fail(node, `only 4-D NCHW inputs are resized (got ${shapeText(x.shape)})`);
+    const mode = a.string('mode', 'nearest');
+    if (mode !== 'nearest' && mode !== 'linear') throw this.fail(node, `mode "${mode}" is not supported; convscope resizes with nearest and linear`);
+    const modern = node.op_type === 'Resize' && this.opset >= 11;
+    let scales: number[] | undefined;
+    let sizes: number[] | undefined;
+    if (node.op_type === 'Upsample' && this.opset < 9) scales = (a.get('scales')?.floats ?? []).map(Number);
+    else if (!modern) scales = Array.from(this.floats(node, 1, 'the scales').data);
+    else {
+      if (this.has(node, 2)) {
+        const c = this.floats(node, 2, 'the scales');
+        if (c.data.length > 0) scales = Array.from(c.data);
+      }
+      if (this.has(node, 3)) sizes = this.intsInput(node, 3, 'the sizes');
+      if (a.int('antialias', 0) !== 0) throw this.fail(node, 'antialias = 1 is not supported');
+      const axes = a.ints('axes');
+      if (axes && !sameInts(axes.map((d) => (d < 0 ? d + 4 : d)), [2, 3])) throw this.fail(node, `axes [${axes.join(', ')}] is not supported; convscope resizes H and W (axes [2, 3])`);
+      if (axes) {
+        scales = scales && [1, 1, ...scales];
+        sizes = sizes && [x.shape[0], x.shape[1], ...sizes];
+      }
+      if (sizes && a.string('keep_aspect_ratio_policy', 'stretch') !== 'stretch') throw this.fail(node, 'keep_aspect_ratio_policy other than "stretch" is not supported');
+    }
+    const [n, c] = x.shape;
+    if (scales && (scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1)) throw this.fail(node, `scales [${scales.join(', ')}] must be [1, 1, scale_h, scale_w]: convscope resizes H and W only`);
+    if (sizes && (sizes.length !== 4 || sizes[0] !== n || sizes[1] !== c)) throw this.fail(node, `sizes [${sizes.join(', ')}] must keep N and C (${n}, ${c}): convscope resizes H and W only`);
+    if (!scales && !sizes) throw this.fail(node, 'needs scales or sizes');
+    const params: Record<string, ParamValue> = mode === 'linear' ? { mode } : {};
+    if (sizes) params.sizes = sizes.slice(2);
+    else params.scales = scales!.slice(2).map(float32Param);
+    if (modern) {
+      const coordinate = a.string('coordinate_transformation_mode', 'half_pixel');
+      if (coordinate !== 'half_pixel') params.coordinate_transformation_mode = coordinate;
+      const nearest = a.string('nearest_mode', 'round_prefer_floor');
+      if (mode === 'nearest' && nearest !== 'round_prefer_floor') params.nearest_mode = nearest;
+    } else {
+      // Before Resize-11 coordinates are asymmetric, and onnxruntime rounds nearest down when
+      // enlarging and up when shrinking.
+      params.coordinate_transformation_mode = 'asymmetric';
+      const up = scales!.slice(2).every((s) => s >= 1);
+      if (!up && !scales!.slice(2).every((s) => s < 1)) throw this.fail(node, `scales [${scales!.join(', ')}] enlarge one axis and shrink the other; opset ${this.opset} rounds those differently, which convscope does not reproduce`);
+      if (mode === 'nearest') params.nearest_mode = up ? 'floor' : 'ceil';
+    }
+    return this.add(node, 'resize', params, [x]);
+  }
 }
 
 // ---- helpers ----------------------------------------------------------------------------
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The float32 values of `raw`, copied only when nothing else works, so that a 500 MB model is
+ * in memory once (the file's bytes) rather than twice: a view onto the bytes where they are
+ * 4-byte aligned; where they are not and `movable` (the importer owns the file's bytes), the data
+ * is first moved back 1-3 bytes inside the file, over its own protobuf tag and length, which
+ * decoding has already read (a length-delimited field of 128 bytes or more has at least 3 of
+ * them: one tag byte, two or more length bytes); else a copy. Big-endian hosts always copy.
+ */
+function float32Data(raw: Uint8Array, n: number, movable: boolean): Float32Array {
+  if (LITTLE_ENDIAN) {
+    const shift = raw.byteOffset % 4;
+    if (shift === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
+    if (movable && raw.byteLength >= 128) {
+      const to = raw.byteOffset - shift;
+      new Uint8Array(raw.buffer).copyWithin(to, raw.byteOffset, raw.byteOffset + raw.byteLength);
+      return new Float32Array(raw.buffer, to, n);
+    }
+    // A copy through the Uint8Array constructor: a Node Buffer's slice() is a view, not a copy.
+    return new Float32Array(new Uint8Array(raw).buffer, 0, n);
+  }
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Float32Array.from({ length: n }, (_, i) => view.getFloat32(i * 4, true));
+}
 
 const ELEMENT_BYTES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.INT64]: 8, [DataType.INT32]: 4, 9: 1 };
 

@@ -95,3 +95,27 @@ export function scaleRowsShiftBias(weight: Float32Array, bias: Float32Array | un
   }
   return [w, b];
 }
+
+/**
+ * A list of integers parameter (`weight_shape`, `axes`, `normalized_shape`), each at least `min`;
+ * undefined when absent. Refused, naming the parameter, when it is not a list of integers.
+ */
+export function intList(p: ParamReader, name: string, opts: { min?: number; nonEmpty?: boolean } = {}): number[] | undefined {
+  const v = p.raw(name);
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x))) p.fail(name, `must be a list of integers, got ${JSON.stringify(v)}`);
+  const list = v as number[];
+  if (opts.nonEmpty && list.length === 0) p.fail(name, 'must not be empty');
+  if (opts.min !== undefined && list.some((x) => x < opts.min!)) p.fail(name, `entries must be >= ${opts.min}, got ${JSON.stringify(v)}`);
+  return list;
+}
+
+/** Axes given as a list (negative ones counting from the end) as sorted distinct dims of a rank-`rank` tensor. */
+export function normalizeAxes(p: ParamReader, name: string, axes: number[], rank: number): number[] {
+  const out = axes.map((a) => {
+    if (a < -rank || a >= rank) p.fail(name, `axis ${a} is outside a ${rank}-D input (valid: ${-rank} to ${rank - 1})`);
+    return a < 0 ? a + rank : a;
+  });
+  if (new Set(out).size !== out.length) p.fail(name, `names an axis twice: ${JSON.stringify(axes)}`);
+  return out.sort((x, y) => x - y);
+}

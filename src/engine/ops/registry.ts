@@ -24,9 +24,24 @@ import { relu6 } from './relu6/index.ts';
 import { sigmoid } from './sigmoid/index.ts';
 import { softmax } from './softmax/index.ts';
 import { stochasticPool2d } from './stochastic_pool2d/index.ts';
+import { transpose } from './transpose/index.ts';
+import { reshape } from './reshape/index.ts';
+import { slice } from './slice/index.ts';
+import { pad } from './pad/index.ts';
+import { resize } from './resize/index.ts';
+import { silu } from './silu/index.ts';
+import { hardswish } from './hardswish/index.ts';
+import { hardsigmoid } from './hardsigmoid/index.ts';
+import { clip } from './clip/index.ts';
+import { gelu } from './gelu/index.ts';
+import { sub } from './sub/index.ts';
+import { div } from './div/index.ts';
+import { layerNorm } from './layer_norm/index.ts';
+import { reduceMean } from './reduce_mean/index.ts';
+import { reduceMax } from './reduce_max/index.ts';
 import type { OpDef } from './types.ts';
 
-const ALL: OpDef[] = [conv2d, convTranspose2d, deformConv2d, linear, add, mul, concat, channelShuffle, relu, maxPool2d, avgPool2d, minPool2d, stochasticPool2d, globalAvgPool, globalMaxPool, batchNorm, relu6, sigmoid, lrn, softmax, dropout, flatten];
+const ALL: OpDef[] = [conv2d, convTranspose2d, deformConv2d, linear, add, mul, concat, channelShuffle, relu, maxPool2d, avgPool2d, minPool2d, stochasticPool2d, globalAvgPool, globalMaxPool, batchNorm, relu6, sigmoid, lrn, softmax, dropout, flatten, transpose, reshape, slice, pad, resize, silu, hardswish, hardsigmoid, clip, gelu, sub, div, layerNorm, reduceMean, reduceMax];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(ALL.map((op) => [op.type, op]));
 

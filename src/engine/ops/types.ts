@@ -139,8 +139,10 @@ export interface WebGpuKernel<A> {
   /**
    * Element-wise activations only: the op as a WGSL expression in `x` (e.g. `max(x, 0.0)`), so a
    * producer with `fusesActivation` can apply it in its epilogue instead of a separate dispatch.
+   * Ops with parameters (clip's bounds, hardsigmoid's slope) give it as a function of their
+   * attributes, the numbers written into the expression (see activationExpression).
    */
-  activation?: string;
+  activation?: string | ((attrs: A) => string);
   /** The kernel honours `GpuPlanArgs.activation` (conv2d, linear): the backend may fuse a following activation. */
   fusesActivation?: boolean;
 }

@@ -1,5 +1,5 @@
 import type { LayerRow, Report } from '../../shared/report.ts';
-import { shapeX, sig } from './format.ts';
+import { shapeX, sig } from '../../shared/present/format.ts';
 
 export const CSV_COLUMNS = [
   'id',

@@ -1,9 +1,10 @@
 import type { LayerRow, Report } from '../../shared/report.ts';
 import { backendLabel } from '../../shared/backend-label.ts';
-import { bytes, exact, ms, shapeX, sig, siUnit, siWord } from './format.ts';
+import { LIGHT_CHART_COLORS, blockShareOption, layerBarsOption, memoryOption, rooflineOption, serializeOption, type LayerMetric } from '../../shared/present/charts.ts';
+import { bytes, exact, gbps, gflops, ms, num3, shapeX, si, siUnit, siWord } from '../../shared/present/format.ts';
 import { CLIENT_SCRIPT } from './html-client.ts';
 import { layerTimeSum } from './markdown.ts';
-import { memoryTimeline } from './memory.ts';
+import { memoryTimeline, type MemoryTimeline } from './memory.ts';
 import { cspHash } from './sha256.ts';
 
 export interface HtmlOptions {
@@ -66,56 +67,72 @@ function hashOf(text: string): string {
 
 interface Column {
   title: string;
+  /** Longer explanation, the header's tooltip. */
+  help: string;
   num: boolean;
-  /** Cell text (already escaped) and, for numeric columns, the raw sort value ('' when missing). */
-  cell(r: LayerRow, i: number): { html: string; v?: string };
+  /** Cell text (already escaped), its raw sort value ('' when missing) and an optional title. */
+  cell(r: LayerRow, i: number): { html: string; v?: string; title?: string };
   className?: string;
 }
 
+/**
+ * The layer table's columns. Numbers are compact (three significant figures, binary bytes) with
+ * the exact figure in the cell's title, so every column fits a laptop-width page next to the
+ * sticky op id; the JSON, CSV and Markdown keep the exact integers.
+ */
 function columns(share: (r: LayerRow) => number | null): Column[] {
   const dash = { html: '—', v: '' };
+  const count = (f: (r: LayerRow) => number) => (r: LayerRow) => ({ html: si(f(r)), v: String(f(r)), title: exact(f(r)) });
   const t = (f: (r: LayerRow) => number) => (r: LayerRow) => (r.time_ms ? { html: ms(f(r)), v: String(f(r)) } : dash);
   // An op that ran inside another's kernel has no time of its own: say where it ran.
   const median = (r: LayerRow) =>
     r.fused_into && r.time_ms ? { html: `<span class="fused" title="ran inside ${escapeHtml(r.fused_into)}'s kernel">in ${escapeHtml(r.fused_into)}</span>`, v: '0' } : t((x) => x.time_ms!.median)(r);
   return [
-    { title: '#', num: true, cell: (_r, i) => ({ html: String(i + 1), v: String(i) }) },
-    { title: 'id', num: false, cell: (r) => ({ html: escapeHtml(r.id) }), className: 'id' },
-    { title: 'layer', num: false, cell: (r) => ({ html: escapeHtml(r.block ? `${r.layer} (${r.block})` : r.layer) }) },
-    { title: 'op', num: false, cell: (r) => ({ html: escapeHtml(r.op) }) },
-    { title: 'output shape', num: false, cell: (r) => ({ html: escapeHtml(shapeX(r.output_shape)) }), className: 'mono' },
-    { title: 'params', num: true, cell: (r) => ({ html: exact(r.params), v: String(r.params) }) },
-    { title: 'MACs', num: true, cell: (r) => ({ html: exact(r.macs), v: String(r.macs) }) },
-    { title: 'FLOPs', num: true, cell: (r) => ({ html: exact(r.flops), v: String(r.flops) }) },
-    { title: 'time median (ms)', num: true, cell: median },
-    { title: 'p10 (ms)', num: true, cell: (r) => (r.fused_into ? { html: '', v: '0' } : t((x) => x.time_ms!.p10)(r)) },
-    { title: 'p90 (ms)', num: true, cell: (r) => (r.fused_into ? { html: '', v: '0' } : t((x) => x.time_ms!.p90)(r)) },
+    { title: '#', help: 'execution order', num: true, cell: (_r, i) => ({ html: String(i + 1), v: String(i) }), className: 'ord' },
+    {
+      title: 'id',
+      help: 'expanded op id: <layer>/<name>',
+      num: false,
+      cell: (r) => ({ html: escapeHtml(r.id), title: r.block ? `${r.id}: in layer ${r.layer} (${r.block})` : r.id }),
+      className: 'id',
+    },
+    { title: 'op', help: 'op type', num: false, cell: (r) => ({ html: escapeHtml(r.op) }) },
+    { title: 'output shape', help: 'N x C x H x W', num: false, cell: (r) => ({ html: escapeHtml(shapeX(r.output_shape)) }), className: 'mono' },
+    { title: 'params', help: 'trainable parameters (hover for the exact count)', num: true, cell: count((r) => r.params) },
+    { title: 'MACs', help: 'multiply-accumulates (hover for the exact count)', num: true, cell: count((r) => r.macs) },
+    { title: 'FLOPs', help: 'floating-point operations (hover for the exact count)', num: true, cell: count((r) => r.flops) },
+    { title: 'time median (ms)', help: 'median over the timed repeats', num: true, cell: median },
+    { title: 'p10 (ms)', help: '10th percentile', num: true, cell: (r) => (r.fused_into ? { html: '', v: '0' } : t((x) => x.time_ms!.p10)(r)) },
+    { title: 'p90 (ms)', help: '90th percentile', num: true, cell: (r) => (r.fused_into ? { html: '', v: '0' } : t((x) => x.time_ms!.p90)(r)) },
     {
       title: 'share of time (%)',
+      help: 'share of the summed per-op medians',
       num: true,
       cell: (r) => {
         const s = share(r);
         return s === null ? dash : { html: s.toFixed(1), v: String(s) };
       },
     },
-    { title: 'GFLOP/s', num: true, cell: (r) => (r.gflops_per_s === null ? dash : { html: sig(r.gflops_per_s, 4), v: String(r.gflops_per_s) }) },
-    { title: 'FLOP/byte', num: true, cell: (r) => ({ html: sig(r.arithmetic_intensity, 4), v: String(r.arithmetic_intensity) }) },
-    { title: 'output bytes', num: true, cell: (r) => ({ html: bytes(r.output_bytes), v: String(r.output_bytes) }) },
-    { title: 'formula', num: false, cell: (r) => ({ html: escapeHtml(r.formula) }), className: 'formula' },
+    { title: 'GFLOP/s', help: 'FLOPs / median time', num: true, cell: (r) => (r.gflops_per_s === null ? dash : { html: num3(r.gflops_per_s), v: String(r.gflops_per_s) }) },
+    { title: 'FLOP/byte', help: 'arithmetic intensity: FLOPs per byte read and written', num: true, cell: (r) => ({ html: num3(r.arithmetic_intensity), v: String(r.arithmetic_intensity) }) },
+    { title: 'output bytes', help: 'bytes of the output activation', num: true, cell: (r) => ({ html: bytes(r.output_bytes), v: String(r.output_bytes), title: `${exact(r.output_bytes)} B` }) },
+    { title: 'formula', help: 'how the MACs were counted', num: false, cell: (r) => ({ html: escapeHtml(r.formula) }), className: 'formula' },
   ];
 }
 
 function table(report: Report): string {
   const total = layerTimeSum(report);
   const cols = columns((r) => (total !== null && total > 0 && r.time_ms ? (100 * r.time_ms.median) / total : null));
-  const head = cols.map((c) => `<th scope="col" data-type="${c.num ? 'num' : 'str'}">${escapeHtml(c.title)}</th>`).join('');
+  const head = cols
+    .map((c) => `<th scope="col" data-type="${c.num ? 'num' : 'str'}"${c.className ? ` class="${c.className}"` : ''} title="${escapeHtml(`${c.help}; click to sort`)}">${escapeHtml(c.title)}</th>`)
+    .join('');
   const body = report.layers
     .map((r, i) => {
       const tds = cols
         .map((c) => {
-          const { html, v } = c.cell(r, i);
+          const { html, v, title } = c.cell(r, i);
           const cls = [c.num ? 'num' : '', c.className ?? ''].filter(Boolean).join(' ');
-          return `<td${cls ? ` class="${cls}"` : ''}${v !== undefined ? ` data-v="${escapeHtml(v)}"` : ''}>${html}</td>`;
+          return `<td${cls ? ` class="${cls}"` : ''}${v !== undefined ? ` data-v="${escapeHtml(v)}"` : ''}${title !== undefined ? ` title="${escapeHtml(title)}"` : ''}>${html}</td>`;
         })
         .join('');
       return `<tr data-i="${i}">${tds}</tr>`;
@@ -159,6 +176,9 @@ function header(report: Report): string {
       `<dt>Backend</dt><dd><b>${escapeHtml(backendLabel(backend))}</b> on ${escapeHtml(backend.adapter)}${facts.length ? ` · ${escapeHtml(facts.join(', '))}` : ''}</dd>` +
       (backend.reason ? `<dt>Why</dt><dd>${escapeHtml(backend.reason)}</dd>` : '') +
       `<dt>Timing</dt><dd>${escapeHtml(backend.timing)}</dd>` +
+      (backend.roofline
+        ? `<dt>Roofs</dt><dd>${escapeHtml(`${gflops(backend.roofline.peak_gflops_per_s)} peak compute, ${gbps(backend.roofline.bandwidth_gb_per_s)} memory bandwidth`)} <span class="muted">(${escapeHtml(backend.roofline.measured_by)})</span></dd>`
+        : '') +
       (fallbacks ? `<dt>Not used</dt><dd><ul>${fallbacks}</ul></dd>` : '') +
       `</dl>`;
   }
@@ -172,28 +192,38 @@ function header(report: Report): string {
 
 const NOT_PROFILED = '<div class="empty"><p>not profiled (inspect only): run <code>convscope profile</code> to time the layers</p></div>';
 
-function card(title: string, body: string, note = ''): string {
-  return `<section class="card"><h2>${escapeHtml(title)}</h2>${note ? `<p class="note">${escapeHtml(note)}</p>` : ''}${body}</section>`;
+function card(title: string, body: string, note = '', tools = ''): string {
+  return `<section class="card"><div class="cardhead"><h2>${escapeHtml(title)}</h2>${tools}</div>${note ? `<p class="note">${escapeHtml(note)}</p>` : ''}${body}</section>`;
+}
+
+/** A per-op chart's card header: its title and the log-scale switch (counts and times span decades). */
+function logSwitch(id: string): string {
+  return `<label class="logswitch"><input type="checkbox" data-log="${id}"> log scale</label>`;
 }
 
 function charts(report: Report, memoryMode: 'live' | 'cumulative'): string {
-  const timed = report.layers.length > 0 && report.layers.every((r) => r.time_ms !== null);
+  const timed = isTimed(report);
   const chart = (id: string) => `<div class="chart" id="${id}"></div>`;
   const zeroFlops = report.layers.filter((r) => !(r.flops > 0) || !(r.gflops_per_s !== null && r.gflops_per_s > 0)).length;
+  const roof = report.backend?.roofline;
+  const roofNote = roof
+    ? ` Roofs measured on this backend: ${gflops(roof.peak_gflops_per_s)} peak compute, ${gbps(roof.bandwidth_gb_per_s)} memory bandwidth (${roof.measured_by}).`
+    : ' This report carries no measured roofs (made before they were measured, or inspect only).';
+  const many = report.layers.length > 40 ? ' Drag the slider under the axis to zoom in: labels that would overlap are left out until then.' : '';
   return (
     `<div class="grid">` +
-    card('FLOPs per op', chart('chart-flops'), 'Bars coloured by op type; click one to find it in the table.') +
-    card('Parameters per op', chart('chart-params')) +
-    card('Time per op', timed ? chart('chart-time') : NOT_PROFILED, timed ? 'Median bar, p10–p90 whisker.' : '') +
+    card('FLOPs per op', chart('chart-flops'), `Bars coloured by op type; click one to find it in the table.${many}`, logSwitch('chart-flops')) +
+    card('Parameters per op', chart('chart-params'), '', logSwitch('chart-params')) +
+    card('Time per op', timed ? chart('chart-time') : NOT_PROFILED, timed ? 'Median bar, p10–p90 whisker.' : '', timed ? logSwitch('chart-time') : '') +
     card(
       timed ? 'Share of time by layer' : 'Share of FLOPs by layer',
       chart('chart-share'),
-      timed ? 'Ops grouped under the layer (block) they belong to.' : 'Not profiled (inspect only): FLOPs shown in place of time.',
+      timed ? 'Ops summed under the layer (block) they belong to; the 12 largest, then the rest.' : 'Not profiled (inspect only): FLOPs shown in place of time.',
     ) +
     card(
       'Roofline: arithmetic intensity vs achieved GFLOP/s',
       timed ? chart('chart-roofline') : NOT_PROFILED,
-      timed ? `Log axes; point size follows FLOPs.${zeroFlops ? ` ${zeroFlops} op(s) with no FLOPs are not plotted.` : ''}` : '',
+      timed ? `Log axes; point size follows FLOPs.${zeroFlops ? ` ${zeroFlops} op(s) with no FLOPs are not plotted.` : ''}${roofNote}` : '',
     ) +
     card(
       memoryMode === 'live' ? 'Live activation memory' : 'Cumulative output memory',
@@ -204,6 +234,33 @@ function charts(report: Report, memoryMode: 'live' | 'cumulative'): string {
     ) +
     `</div>`
   );
+}
+
+function isTimed(report: Report): boolean {
+  return report.layers.length > 0 && report.layers.every((r) => r.time_ms !== null);
+}
+
+/**
+ * Every chart's ECharts option, built by the same functions the workbench draws with
+ * (src/shared/present/charts.ts), as JSON: `{ "<chart id>": { linear, log? } }`.
+ */
+export function chartOptions(report: Report, memory: MemoryTimeline): Record<string, { linear: unknown; log?: unknown }> {
+  const c = LIGHT_CHART_COLORS;
+  const bars = (metric: LayerMetric) => ({
+    linear: layerBarsOption(report, metric, null, c, { whiskers: true }),
+    log: layerBarsOption(report, metric, null, c, { whiskers: true, log: true }),
+  });
+  const out: Record<string, { linear: unknown; log?: unknown }> = {
+    'chart-flops': bars('flops'),
+    'chart-params': bars('params'),
+    'chart-share': { linear: blockShareOption(report, c) },
+    'chart-memory': { linear: memoryOption(memory, null, c) },
+  };
+  if (isTimed(report)) {
+    out['chart-time'] = bars('time');
+    out['chart-roofline'] = { linear: rooflineOption(report, null, c) };
+  }
+  return out;
 }
 
 const STYLE = `
@@ -230,24 +287,53 @@ dl.run { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; min-width: 0; }
 .card h2 { margin: 0 0 2px; font-size: 16px; }
 .note { margin: 0 0 8px; color: var(--muted); font-size: 12.5px; }
-.chart { height: 340px; }
+.chart { height: 380px; }
 .empty { height: 340px; display: flex; align-items: center; justify-content: center; text-align: center; color: var(--muted); background: repeating-linear-gradient(45deg, #fafbfc, #fafbfc 10px, #f3f4f6 10px, #f3f4f6 20px); border-radius: 8px; padding: 0 24px; }
+.cardhead { display: flex; align-items: baseline; gap: 12px; }
+.logswitch { margin-left: auto; color: var(--muted); font-size: 12px; cursor: pointer; white-space: nowrap; }
+.muted { color: var(--muted); }
 .tablewrap { max-height: 75vh; overflow: auto; border: 1px solid var(--line); border-radius: 8px; }
-table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
-th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
-thead th { position: sticky; top: 0; background: #eef1f5; cursor: pointer; user-select: none; z-index: 1; }
+/* Compact cells and wrapping headers keep all 15 columns on a laptop-width page; the formula,
+   the one long text, wraps in whatever width is left. */
+table { border-collapse: separate; border-spacing: 0; width: 100%; font-size: 12px; }
+th, td { padding: 4px 7px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; background: var(--card); }
+thead th { position: sticky; top: 0; background: #eef1f5; cursor: pointer; user-select: none; z-index: 2; white-space: normal; vertical-align: bottom; font-weight: 600; line-height: 1.2; }
 thead th:hover { background: #e2e7ee; }
 th[aria-sort=ascending]::after { content: " ▲"; font-size: 10px; }
 th[aria-sort=descending]::after { content: " ▼"; font-size: 10px; }
 td.num, th[data-type=num] { text-align: right; font-variant-numeric: tabular-nums; }
+/* The op id stays in view while the table scrolls sideways (narrow windows). */
+td.ord, th.ord { position: sticky; left: 0; z-index: 1; width: 3.2em; min-width: 3.2em; max-width: 3.2em; color: var(--muted); }
+td.id, th.id { position: sticky; left: 3.2em; z-index: 1; box-shadow: inset -1px 0 0 var(--line); }
+thead th.ord, thead th.id { z-index: 3; }
+td.id { font-weight: 600; max-width: 16em; overflow: hidden; text-overflow: ellipsis; }
 .fused { color: var(--muted); font-style: italic; }
-td.id { font-weight: 600; }
-td.formula { white-space: normal; min-width: 340px; color: var(--muted); font-size: 11.5px; }
+td.formula { white-space: normal; overflow-wrap: anywhere; min-width: 12em; color: var(--muted); font-size: 11px; line-height: 1.3; }
 tbody tr { cursor: pointer; }
-tbody tr:hover { background: #f5f8fc; }
-tbody tr.hl, tbody tr.hl:hover { background: var(--hl); outline: 2px solid #e0b500; outline-offset: -2px; }
-.tablehead { display: flex; align-items: baseline; gap: 12px; }
+tbody tr:hover td { background: #f5f8fc; }
+tbody tr.hl td, tbody tr.hl:hover td { background: var(--hl); }
+tbody tr.hl td:first-child { box-shadow: inset 3px 0 0 #e0b500; }
+.tablehead { display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }
 #selected { color: var(--muted); font-size: 12.5px; overflow-wrap: anywhere; }
+@media (max-width: 900px) { main { padding: 12px; } .grid { grid-template-columns: 1fr; } }
+/* Paper: every row and every column, charts the width of the page, cards not split. */
+@page { size: A4 landscape; margin: 12mm; }
+@media print {
+  body { background: #fff; font-size: 11px; }
+  main { max-width: none; padding: 0; }
+  header, .card { border: none; padding: 0; margin-bottom: 10px; }
+  .grid { display: block; }
+  .grid .card { break-inside: avoid; }
+  .chart, .empty { height: 7.5cm; width: 100%; }
+  .logswitch, .tablehead .note, #selected { display: none; }
+  .tablewrap { max-height: none; overflow: visible; border: none; }
+  table { font-size: 9px; }
+  th, td { padding: 2px 4px; }
+  thead { display: table-header-group; }
+  thead th, td.ord, th.ord, td.id, th.id { position: static; }
+  tbody tr { break-inside: avoid; }
+  td.id { max-width: none; }
+}
 footer { color: var(--muted); font-size: 12px; margin-top: 16px; }
 `;
 
@@ -284,7 +370,7 @@ export function toHtml(report: Report, options: HtmlOptions = {}): string {
 ${header(report)}
 ${charts(report, memory.mode)}
 <section class="card">
-<div class="tablehead"><h2>Layers</h2><span class="note">click a column header to sort, a row or a chart mark to highlight</span><span id="selected"></span></div>
+<div class="tablehead"><h2>Layers</h2><span class="note">click a column header to sort (largest first), a row or a chart mark to highlight; hover a count for its exact value</span><span id="selected"></span></div>
 <div class="tablewrap">
 ${table(report)}
 </div>
@@ -293,6 +379,7 @@ ${table(report)}
 </main>
 <script type="application/json" id="convscope-report">${jsonForScript(report)}</script>
 <script type="application/json" id="convscope-memory">${jsonForScript(memory)}</script>
+<script type="application/json" id="convscope-charts">${serializeOption(chartOptions(report, memory)).replace(/</g, '\\u003c')}</script>
 <script>${echarts}</script>
 <script>${app}</script>
 </body>

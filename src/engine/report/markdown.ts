@@ -1,6 +1,6 @@
 import type { Report } from '../../shared/report.ts';
 import { backendLabel } from '../../shared/backend-label.ts';
-import { bytes, exact, ms, shapeX, siUnit, siWord } from './format.ts';
+import { bytes, exact, ms, shapeX, siUnit, siWord } from '../../shared/present/format.ts';
 
 /**
  * Text that came from the user (layer ids, model names) made inert: a `|` would split a table

@@ -1,5 +1,5 @@
 import type { Report } from '../../shared/report.ts';
-import { shapeX } from './format.ts';
+import { shapeX } from '../../shared/present/format.ts';
 import { memoryTimeline } from './memory.ts';
 
 export interface TraceEvent {

@@ -76,16 +76,21 @@ export const useRuns = defineStore('runs', () => {
   const pinned = computed(() => pinnedIds.value.map((id) => runs.value.find((r) => r.id === id)).filter((r): r is RunRecord => !!r));
   const baseline = computed(() => pinned.value.find((r) => r.id === baselineId.value) ?? pinned.value[0] ?? null);
 
+  /** Short names for the parameters that tell runs of one design apart (`g=3` rather than `groups=3`). */
+  const SHORT: Record<string, string> = { groups: 'g', out_channels: 'c', kernel: 'k', stride: 's', reduction: 'r', dilation: 'd', padding: 'p' };
+
+  /** `ShuffleNet unit g=3 c=240 · cpu`: the design, the selected layer's settings, the backend. */
   function label(backend: string | null): string {
     const sel = design.selected;
     const params = sel?.params
       ? Object.entries(sel.params)
           .slice(0, 3)
-          .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('x') : v}`)
+          .map(([k, v]) => `${SHORT[k] ?? k}=${Array.isArray(v) ? v.join('x') : v}`)
           .join(' ')
       : '';
-    const about = sel ? ` · ${sel.id}${params ? ` (${params})` : ''}` : '';
-    return `#${counter} ${design.spec.name}${about}${backend ? ` · ${backend}` : ''}`;
+    const text = `${design.spec.name}${params ? ` ${params}` : ''} · ${backend ?? 'counts only'}`;
+    // Two runs of the same settings keep apart by their number.
+    return runs.value.some((r) => r.label === text) ? `${text} #${counter}` : text;
   }
 
   function add(analysis: Analysis, timed: boolean): RunRecord {

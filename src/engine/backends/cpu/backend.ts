@@ -7,6 +7,7 @@ import { numel } from '../../tensor.ts';
 import type { Backend, BackendOptions, BackendProvider, ForwardHooks, PreparedModel, PrepareOptions } from '../types.ts';
 import { assignSlots } from '../liveness.ts';
 import { Arena } from './arena.ts';
+import { sampleLoad, smoothLoad, threadPlan, type LoadSample, type ThreadPlan } from './policy.ts';
 import { runChunks, WorkerPool, type JobSpec } from './pool.ts';
 import { kernelArgs, nodeSeed, unitsOf } from './reference.ts';
 import { WASM_KERNELS } from './wasm/kernels.ts';
@@ -20,10 +21,13 @@ const PARALLEL_MIN_WORK = 200_000;
 export type CpuKernels = 'auto' | 'wasm' | 'js';
 
 export interface CpuBackendOptions {
+  /** Threads to use, always. Default: the cores, fewer while other processes load the machine (policy.ts). */
   threads?: number;
   /** Ops with less work than this run on the calling thread alone; tests set 0 to force every op through the pool. */
   minParallelWork?: number;
   kernels?: CpuKernels;
+  /** How the machine's load is read (policy.ts: sampleLoad); tests give a fixed one. */
+  sampleLoad?: () => LoadSample;
 }
 
 /** A tensor in the arena: its byte offset for the WebAssembly kernels, a view for the TypeScript ones. */
@@ -31,6 +35,9 @@ interface Placed {
   off: number;
   view: Float32Array;
 }
+
+/** How often, at most, the backend looks at the machine's load again (at prepare, and before a forward). */
+const LOAD_SAMPLE_MS = 100;
 
 /** A node bound to its tensors, ready to run again and again. */
 interface BoundOp {
@@ -50,7 +57,14 @@ interface NodeExec {
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
-  readonly adapter: string;
+  /** The CPU, its threads and kernels, and while the machine is loaded what that changed (ThreadPlan.reason). */
+  get adapter(): string {
+    return this.plan.reason ? `${this.description} (${this.plan.reason})` : this.description;
+  }
+  private readonly description: string;
+  /** The threads and spin the next ops run with (policy.ts); all of `threads` and a full spin on a free machine. */
+  private plan: ThreadPlan;
+  private load: { value: number; at: number } | null = null;
   readonly timing = 'host wall clock (performance.now) around each op, worker threads included';
   readonly fallbacks: string[] = [];
   /** Which kernels run: `wasm` (where an op has one, TypeScript elsewhere) or `js`. */
@@ -72,27 +86,48 @@ export class CpuBackend implements Backend {
     module: WasmModule | null = null,
     /** Why the WebAssembly kernels are not used, when they were wanted. */
     whyNot?: string,
+    /** Whether the thread count was left to the backend: it then uses fewer on a loaded machine. */
+    private readonly adaptive = false,
+    private readonly sampler: () => LoadSample = sampleLoad,
   ) {
     this.exports = module ? instantiateKernels(module, this.arena.memory) : null;
     this.kernels = module ? 'wasm' : 'js';
     this.pool = threads > 1 ? new WorkerPool(threads - 1, { memory: this.arena.memory, module }) : null;
     const model = cpus()[0]?.model?.trim() || 'unknown CPU';
     const kernels = module ? `WebAssembly SIMD kernels${kernelsUseFma() ? ' (relaxed SIMD FMA)' : ''}` : `TypeScript kernels${whyNot ? ` (WebAssembly kernels unavailable: ${whyNot})` : ''}`;
-    this.adapter = `${model}, ${threads} thread${threads === 1 ? '' : 's'}, ${kernels}`;
+    this.description = `${model}, ${threads} thread${threads === 1 ? '' : 's'}, ${kernels}`;
     if (whyNot) this.fallbacks.push(`cpu WebAssembly kernels: ${whyNot}`);
+    this.plan = { threads, spinMicros: 0, reason: '' };
+    this.replan(true);
+  }
+
+  /**
+   * Looks at the machine's load again (at most every LOAD_SAMPLE_MS unless `now`) and sets the
+   * threads and spin of the ops that follow.
+   */
+  private replan(now = false): void {
+    if (this.threads === 1) return;
+    const at = performance.now();
+    if (!now && this.load && at - this.load.at < LOAD_SAMPLE_MS) return;
+    const sample = this.sampler();
+    this.load = smoothLoad(this.load, sample.external, at);
+    this.plan = threadPlan(this.threads, { cores: sample.cores, external: this.load.value }, this.adaptive);
+    this.pool?.setSpin(this.plan.spinMicros);
   }
 
   /** Loads (compiling at first use) the WebAssembly kernels unless `kernels` is `js`. */
   static async create(options: CpuBackendOptions = {}): Promise<CpuBackend> {
     const threads = options.threads ?? availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) throw new EngineError(`threads must be a positive integer, got ${threads}`);
+    const adaptive = options.threads === undefined;
     const kernels = options.kernels ?? 'auto';
-    if (kernels === 'js') return new CpuBackend(threads, options.minParallelWork);
+    const make = (module: WasmModule | null, whyNot?: string) => new CpuBackend(threads, options.minParallelWork, module, whyNot, adaptive, options.sampleLoad);
+    if (kernels === 'js') return make(null);
     try {
-      return new CpuBackend(threads, options.minParallelWork, await loadKernelModule());
+      return make(await loadKernelModule());
     } catch (err) {
       if (kernels === 'wasm' || !(err instanceof WasmUnavailable)) throw err;
-      return new CpuBackend(threads, options.minParallelWork, null, err.message);
+      return make(null, err.message);
     }
   }
 
@@ -207,12 +242,16 @@ export class CpuBackend implements Backend {
             failure ??= new EngineError(`op "${node.id}" (${node.op}) failed on the CPU: ${(err as Error).message}`, node.id);
           }
         };
-        if (!pool) {
+        // On a loaded machine (policy.ts) ops use fewer workers, or none: a worker that lost its
+        // core would hold every op up until the scheduler gives it one back. Units are independent
+        // of the thread that runs them, and the scratch fits one thread's tiling as well as all's.
+        const n = Math.min(workers, this.plan.threads - 1);
+        if (!pool || n < 1) {
           guard(0, units);
           if (failure) throw failure;
           return;
         }
-        pool.start(job, workers, units, chunk, Array.from({ length: workers }, (_, i) => this.scratch[i + 1]?.off ?? 0), this.shared.off);
+        pool.start(job, n, units, chunk, Array.from({ length: n }, (_, i) => this.scratch[i + 1]?.off ?? 0), this.shared.off);
         // The calling thread takes chunks too, until none is left.
         runChunks(pool.counter, pool.phase, units, chunk, pre, guard);
         // Never return (or let the buffers be reused) while a worker may still be writing.
@@ -241,6 +280,7 @@ export class CpuBackend implements Backend {
       this.ensureScratch(this.scratchNeed(exec));
       this.ensureShared(this.sharedNeed(exec));
       const op = this.bind(exec, x, y, seed);
+      this.replan();
       try {
         op.run();
       } finally {
@@ -254,6 +294,7 @@ export class CpuBackend implements Backend {
 
   async prepare(plan: Plan, weights: Map<string, Float32Array[]>, options: PrepareOptions = {}): Promise<PreparedModel> {
     const owned: number[] = [];
+    this.replan(true);
     try {
       const planned = planSteps(plan, options.fuse === false ? null : this.fusion);
       const steps = planned.steps;
@@ -275,6 +316,7 @@ export class CpuBackend implements Backend {
         fusedInto: planned.fusedInto,
         forward: async (input, hooks: ForwardHooks = {}) => {
           if (disposed) throw new EngineError('forward() on a disposed model');
+          this.replan();
           tensors.get(INPUT)!.view.set(input);
           let yielded = performance.now();
           for (let i = 0; i < ops.length; i++) {

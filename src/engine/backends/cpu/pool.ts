@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { EngineError } from '../../errors.ts';
 import type { WasmMemory, WasmModule } from './wasm/module.ts';
@@ -52,8 +51,6 @@ export interface WorkerInit {
   index: number;
   /** Job registrations in, error reports out. */
   port: MessagePort;
-  /** Microseconds to spin for the next job before sleeping; 0 when threads outnumber cores. */
-  spinMicros: number;
 }
 
 /** Int32 slots of each worker's 64-byte control line (one cache line each: no false sharing). */
@@ -74,16 +71,9 @@ export const SLOT = {
   /** The job's shared scratch (one block every thread reads and writes; see WasmKernel.sharedBytes). */
   SHARED: 8,
 } as const;
+/** The settings line (after the counter's and the phase's): SETTING.SPIN is the current spin in microseconds. */
+export const SETTING = { SPIN: 0 } as const;
 export const LINE = 16;
-
-/**
- * How long a thread spins for the next job (or for a job to finish) before it sleeps. Long enough
- * to span the gaps inside a forward (SE's chain of small ops, the input copy before the first op):
- * a thread that sleeps idles its core, and on a virtual machine waking it again took 50 to several
- * hundred microseconds. With 100 here a lone 0.2 ms pooling op read 0.216 ms ±83%, with 1000
- * 0.173 ms ±16%. It costs at most a millisecond of one core after the last op.
- */
-const SPIN_MICROS = 1000;
 
 /**
  * worker_threads over one shared memory: tensors are never copied, each thread writes its own
@@ -93,7 +83,7 @@ const SPIN_MICROS = 1000;
  * Dispatch is through shared memory: the main thread writes a job's id and unit count into a
  * worker's control line and bumps its sequence number (Atomics.notify wakes a sleeping worker);
  * the worker sets DONE when finished. Between jobs a worker spins for up to a millisecond
- * (SPIN_MICROS), then sleeps in Atomics.wait; so do the main thread's waits. A round trip costs microseconds instead of the
+ * (`setSpin`, from policy.ts), then sleeps in Atomics.wait; so do the main thread's waits. A round trip costs microseconds instead of the
  * tens a postMessage pair costs, which is what lets small ops (a depthwise 3x3 on 28x28) use both
  * cores.
  *
@@ -109,24 +99,24 @@ export class WorkerPool {
   readonly counter: Int32Array;
   /** How many of the running job's prologue units are done: the line after the counter's. */
   readonly phase: Int32Array;
-  private readonly spinMicros: number;
+  /** The settings line every worker reads before each wait (SETTING). */
+  private readonly settings: Int32Array;
+  private spinMicros = 0;
   private seq = 0;
   private nextJob = 1;
   private active = 0;
   private failed: Error | null = null;
 
   constructor(readonly size: number, init: { memory: WasmMemory; module: WasmModule | null }) {
-    const control = new SharedArrayBuffer((size + 2) * LINE * 4);
+    const control = new SharedArrayBuffer((size + 3) * LINE * 4);
     this.ctl = new Int32Array(control);
     this.counter = new Int32Array(control, size * LINE * 4, 1);
     this.phase = new Int32Array(control, (size + 1) * LINE * 4, 1);
-    // Spinning only pays when every thread has a core of its own; otherwise it steals the core
-    // the work needs.
-    this.spinMicros = size + 1 <= availableParallelism() ? SPIN_MICROS : 0;
+    this.settings = new Int32Array(control, (size + 2) * LINE * 4, LINE);
     const entry = new URL('./worker-entry.mjs', import.meta.url);
     for (let i = 0; i < size; i++) {
       const { port1, port2 } = new MessageChannel();
-      const data: WorkerInit = { ...init, control, index: i, port: port2, spinMicros: this.spinMicros };
+      const data: WorkerInit = { ...init, control, index: i, port: port2 };
       const w = new Worker(entry, { workerData: data, transferList: [port2] });
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => {
@@ -141,6 +131,12 @@ export class WorkerPool {
   }
 
   private closing = false;
+
+  /** The spin, in microseconds, of every thread from its next wait on (policy.ts decides it). */
+  setSpin(micros: number): void {
+    this.spinMicros = micros;
+    Atomics.store(this.settings, SETTING.SPIN, micros);
+  }
 
   private fail(err: Error): void {
     this.failed ??= err;

@@ -1,14 +1,15 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { getOp } from '../../ops/registry.ts';
-import { LINE, runChunks, SLOT, type JobSpec, type WorkerInit } from './pool.ts';
+import { LINE, runChunks, SETTING, SLOT, type JobSpec, type WorkerInit } from './pool.ts';
 import { WASM_KERNELS } from './wasm/kernels.ts';
 import { instantiateKernels, type KernelExports } from './wasm/module.ts';
 
 const init = workerData as WorkerInit;
 const ctl = new Int32Array(init.control, init.index * LINE * 4, LINE);
-// The pool's unit counter and prologue counter sit after every worker's line (see WorkerPool).
-const counter = new Int32Array(init.control, init.control.byteLength - 2 * LINE * 4, 1);
-const phase = new Int32Array(init.control, init.control.byteLength - LINE * 4, 1);
+// The pool's unit counter, prologue counter and settings sit after every worker's line (see WorkerPool).
+const counter = new Int32Array(init.control, init.control.byteLength - 3 * LINE * 4, 1);
+const phase = new Int32Array(init.control, init.control.byteLength - 2 * LINE * 4, 1);
+const settings = new Int32Array(init.control, init.control.byteLength - LINE * 4, LINE);
 const jobs = new Map<number, JobSpec>();
 
 function die(err: unknown): never {
@@ -46,16 +47,17 @@ function run(spec: JobSpec, start: number, end: number, scratch: number, shared:
   op.cpu.run({ inputs: spec.inputs, inShapes: spec.inShapes, weights: spec.weights, out: spec.out, outShape: spec.outShape, attrs: spec.attrs, seed: spec.seed }, start, end);
 }
 
-// Not a message loop: the worker waits on its control line (spinning briefly, then sleeping in
-// Atomics.wait), runs the job it names, and marks it done.
+// Not a message loop: the worker waits on its control line (spinning briefly, as long as the
+// pool's current setting says, then sleeping in Atomics.wait), runs the job it names, and marks it done.
 // The main thread may have posted the first job before this worker finished loading: start from
 // the control block's initial sequence number, not from whatever it holds now.
 let seq = 0;
 for (;;) {
   const t0 = performance.now();
+  const spinMs = Atomics.load(settings, SETTING.SPIN) / 1000;
   let spins = 0;
   while (Atomics.load(ctl, SLOT.SEQ) === seq) {
-    if (++spins % 64 === 0 && performance.now() - t0 > init.spinMicros / 1000) Atomics.wait(ctl, SLOT.SEQ, seq);
+    if (++spins % 64 === 0 && performance.now() - t0 > spinMs) Atomics.wait(ctl, SLOT.SEQ, seq);
   }
   seq = Atomics.load(ctl, SLOT.SEQ);
   if (Atomics.load(ctl, SLOT.STOP)) break;

@@ -4,6 +4,7 @@
  */
 import { EngineError } from '../../errors.ts';
 import { getOp } from '../../ops/registry.ts';
+import { activationExpression } from '../../kernels/wgsl/elementwise.ts';
 import type { GpuBufferRef, GpuLimits, GpuOpPlan } from '../../ops/types.ts';
 import { numel } from '../../tensor.ts';
 import { nodeSeed } from '../cpu/reference.ts';
@@ -30,7 +31,7 @@ export function planStep(ctx: GpuContext, step: Step, modelSeed: number): GpuOpP
       weightShapes: node.weights.map((w) => w.shape),
       limits: ctx.limits,
       seed: nodeSeed(modelSeed, node.id),
-      activation: fused ? getOp(fused.op)!.webgpu!.activation : undefined,
+      activation: fused ? activationExpression(getOp(fused.op)!.webgpu!, fused.attrs) : undefined,
     });
     if (plan.dispatches.length === 0) throw new Error('the kernel planned no dispatch');
     return plan;

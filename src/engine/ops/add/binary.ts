@@ -1,9 +1,11 @@
 import type { ParamReader } from '../../params.ts';
 import { numel, shapeText, type Shape } from '../../tensor.ts';
-import { fmt } from '../common.ts';
-import type { CpuKernel, OpDef } from '../types.ts';
+import { fmt, intList } from '../common.ts';
+import type { CpuKernel, OpDef, WeightDecl } from '../types.ts';
 
-export type BinaryKind = 'add' | 'mul';
+export type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
+
+const SIGN: Record<BinaryKind, string> = { add: '+', sub: '-', mul: '*', div: '/' };
 
 /**
  * The output is walked as `blocks` runs of `inner` contiguous elements. Within a run each input
@@ -13,6 +15,14 @@ export type BinaryKind = 'add' | 'mul';
 export interface BinaryAttrs {
   kind: BinaryKind;
   total: number;
+  /** Elements of each operand. */
+  aSize: number;
+  bSize: number;
+  /**
+   * Which operand is the op's weight (a constant: ConvNeXt's layer scale, a normalisation mean)
+   * rather than an input: with one input, `b` (x op c) unless `weight_first` (c op x).
+   */
+  weight: 'a' | 'b' | null;
   /** Both inputs have the output's shape: one flat loop, no index arithmetic at all. */
   same: boolean;
   inner: number;
@@ -58,7 +68,7 @@ function contiguousStrides(shape: Shape, rank: number): number[] {
   return strides;
 }
 
-export function binaryAttrs(kind: BinaryKind, a: Shape, b: Shape, out: Shape): BinaryAttrs {
+export function binaryAttrs(kind: BinaryKind, a: Shape, b: Shape, out: Shape, weight: BinaryAttrs['weight'] = null): BinaryAttrs {
   const rank = out.length;
   const total = numel(out);
   const sa = contiguousStrides(a, rank);
@@ -90,7 +100,7 @@ export function binaryAttrs(kind: BinaryKind, a: Shape, b: Shape, out: Shape): B
     aStrides.push(sa[i]);
     bStrides.push(sb[i]);
   }
-  return { kind, total, same, inner, aStep: aStep ?? 1, bStep: bStep ?? 1, outerDims, aStrides, bStrides };
+  return { kind, total, aSize: numel(a), bSize: numel(b), weight, same, inner, aStep: aStep ?? 1, bStep: bStep ?? 1, outerDims, aStrides, bStrides };
 }
 
 /**
@@ -121,54 +131,81 @@ export function forEachRun(t: BinaryAttrs, lo: number, hi: number, run: (o: numb
   }
 }
 
+/** The two operands, from the op's input(s) and weight, in a op b order. */
+export function operands<T>(t: Pick<BinaryAttrs, 'weight'>, inputs: T[], weights: T[]): [T, T] {
+  if (t.weight === 'a') return [weights[0], inputs[0]];
+  if (t.weight === 'b') return [inputs[0], weights[0]];
+  return [inputs[0], inputs[1]];
+}
+
+/** out[i] = a[ao] op b[bo] for i in [o, e), each operand advancing by its step (0 or 1). */
+function apply(kind: BinaryKind, out: Float32Array, o: number, e: number, a: Float32Array, ao: number, as: number, b: Float32Array, bo: number, bs: number): void {
+  switch (kind) {
+    case 'add':
+      for (let i = o; i < e; i++, ao += as, bo += bs) out[i] = a[ao] + b[bo];
+      return;
+    case 'sub':
+      for (let i = o; i < e; i++, ao += as, bo += bs) out[i] = a[ao] - b[bo];
+      return;
+    case 'mul':
+      for (let i = o; i < e; i++, ao += as, bo += bs) out[i] = a[ao] * b[bo];
+      return;
+    case 'div':
+      for (let i = o; i < e; i++, ao += as, bo += bs) out[i] = a[ao] / b[bo];
+      return;
+  }
+}
+
 export const binaryCpu: CpuKernel<BinaryAttrs> = {
   units: ({ attrs }) => Math.ceil(attrs.total / CHUNK),
-  run({ inputs: [a, b], out, attrs: t }, start, end) {
+  run({ inputs, weights, out, attrs: t }, start, end) {
+    const [a, b] = operands(t, inputs, weights);
     const lo = start * CHUNK;
     const hi = Math.min(end * CHUNK, t.total);
-    const mul = t.kind === 'mul';
-    if (t.same) {
-      if (mul) for (let i = lo; i < hi; i++) out[i] = a[i] * b[i];
-      else for (let i = lo; i < hi; i++) out[i] = a[i] + b[i];
-      return;
-    }
-    forEachRun(t, lo, hi, (o, ao, bo, len) => {
-      const e = o + len;
-      if (t.aStep === 1 && t.bStep === 1) {
-        if (mul) for (let i = o; i < e; i++, ao++, bo++) out[i] = a[ao] * b[bo];
-        else for (let i = o; i < e; i++, ao++, bo++) out[i] = a[ao] + b[bo];
-      } else if (t.aStep === 1) {
-        // The SE-scaling case: [N, C, H, W] x [N, C, 1, 1] lands here with one scalar per plane.
-        const s = b[bo];
-        if (mul) for (let i = o; i < e; i++, ao++) out[i] = a[ao] * s;
-        else for (let i = o; i < e; i++, ao++) out[i] = a[ao] + s;
-      } else {
-        // Both constant over a run cannot happen: a dimension both inputs broadcast has size 1.
-        const s = a[ao];
-        if (mul) for (let i = o; i < e; i++, bo++) out[i] = s * b[bo];
-        else for (let i = o; i < e; i++, bo++) out[i] = s + b[bo];
-      }
-    });
+    // Both constant over a run cannot happen: a dimension both inputs broadcast has size 1. The
+    // SE-scaling case, [N, C, H, W] x [N, C, 1, 1], has one scalar per plane (bStep 0).
+    if (t.same) apply(t.kind, out, lo, hi, a, lo, 1, b, lo, 1);
+    else forEachRun(t, lo, hi, (o, ao, bo, len) => apply(t.kind, out, o, o + len, a, ao, t.aStep, b, bo, t.bStep));
   },
 };
 
-/** add and mul differ only in the arithmetic; one definition keeps their broadcasting identical. */
+/**
+ * add, sub, mul and div differ only in the arithmetic; one definition keeps their broadcasting
+ * identical. Two inputs, or one input and a weight of `weight_shape` as the other operand (a
+ * constant the model holds: ConvNeXt's layer scale [C, 1, 1], a normalisation mean), counted
+ * as params; `weight_first` makes it the left operand (c - x, c / x).
+ */
 export function binaryOp(kind: BinaryKind, summary: string): OpDef<BinaryAttrs> {
-  const sign = kind === 'add' ? '+' : '*';
+  const sign = SIGN[kind];
   return {
     type: kind,
     category: 'structure',
     summary,
-    arity: [2, 2],
-    resolve(p, [a, b]) {
+    arity: [1, 2],
+    resolve(p, inShapes) {
+      const weightShape = intList(p, 'weight_shape', { min: 1 });
+      const weightFirst = p.bool('weight_first', false);
+      const weightValue = p.number('weight_value', { default: kind === 'mul' || kind === 'div' ? 1 : 0 });
+      let weights: WeightDecl[] = [];
+      let weight: BinaryAttrs['weight'] = null;
+      let [a, b] = inShapes;
+      if (inShapes.length === 1) {
+        const ws = weightShape ?? p.error(`${kind} of one input needs weight_shape, the shape of the constant operand (or give two inputs)`, 'weight_shape');
+        weights = [{ name: 'weight', shape: [...ws], role: 'param', init: { kind: 'const', value: weightValue } }];
+        weight = weightFirst ? 'a' : 'b';
+        [a, b] = weightFirst ? [ws, inShapes[0]] : [inShapes[0], ws];
+      } else if (weightShape || p.has('weight_first') || p.has('weight_value')) {
+        p.error(`${kind} of two inputs takes no weight; weight_shape, weight_first and weight_value are for one input and a constant`, weightShape ? 'weight_shape' : p.has('weight_first') ? 'weight_first' : 'weight_value');
+      }
       const output = broadcastShapes(p, kind, a, b);
       const n = numel(output);
+      const [an, bn] = [weight === 'a' ? 'c' : 'x', weight === 'b' ? 'c' : 'y'];
       const how = shapeText(a) === shapeText(b) ? '' : `, ${shapeText(a)} ${sign} ${shapeText(b)} broadcast to ${shapeText(output)}`;
       return {
-        attrs: binaryAttrs(kind, a, b, output),
+        attrs: binaryAttrs(kind, a, b, output, weight),
         output,
-        weights: [],
-        counts: { macs: 0, flops: n, formula: `FLOPs = 1 * ${fmt(n)} output elements (x ${sign} y${how})` },
+        weights,
+        counts: { macs: 0, flops: n, formula: `FLOPs = 1 * ${fmt(n)} output elements (${an} ${sign} ${bn}${how}${weight ? `; c is a ${shapeText(weights[0].shape)} weight` : ''})` },
       };
     },
     cpu: binaryCpu,

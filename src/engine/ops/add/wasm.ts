@@ -1,5 +1,5 @@
 import { activationCode, epilogue, type WasmKernel } from '../../backends/cpu/wasm/types.ts';
-import { forEachRun, type BinaryAttrs } from './binary.ts';
+import { forEachRun, operands, type BinaryAttrs } from './binary.ts';
 
 /** Output elements per unit, as the TypeScript kernel. */
 const CHUNK = 65536;
@@ -18,7 +18,8 @@ export const binaryWasm: WasmKernel<BinaryAttrs> = {
   fusesResidual: true,
   units: ({ attrs }) => Math.ceil(attrs.total / CHUNK),
   run(k, args, start, end) {
-    const { attrs: t, x: [a, b], y } = args;
+    const { attrs: t, y } = args;
+    const [a, b] = operands(t, args.x, args.w);
     const op = t.kind === 'mul' ? 1 : 0;
     const lo = start * CHUNK;
     const hi = Math.min(end * CHUNK, t.total);

@@ -1,5 +1,5 @@
 /**
- * add and mul on WebGPU, with the CPU kernel's broadcasting plan (binary.ts: `inner` runs over
+ * add, sub, mul and div on WebGPU, with the CPU kernel's broadcasting plan (binary.ts: `inner` runs over
  * which each input steps with the output or repeats one value). Three kernels:
  * - equal shapes: one flat loop, vec4 when the size allows;
  * - per-run scalar (SE scaling, [N, C, H, W] x [N, C, 1, 1]): one input is the whole output shape,
@@ -11,8 +11,7 @@
  */
 import { gridFor, sliceBinding, uniformsWgsl } from '../../kernels/wgsl/common.ts';
 import { checkWhole, flatRunsOf, MAIN_PARAMS, runsOf, THREAD, WG } from '../../kernels/wgsl/chunks.ts';
-import { numel } from '../../tensor.ts';
-import type { GpuBinding, GpuDispatch, GpuLimits, GpuPlanArgs, UniformField, WebGpuKernel } from '../types.ts';
+import type { GpuBinding, GpuBufferRef, GpuDispatch, GpuLimits, GpuPlanArgs, UniformField, WebGpuKernel } from '../types.ts';
 import type { BinaryAttrs } from './binary.ts';
 
 /** Outer (non-run) output dims the general kernel indexes; more is refused. */
@@ -29,8 +28,16 @@ export const binaryWgsl: WebGpuKernel<BinaryAttrs> = {
 };
 
 function opOf(t: BinaryAttrs): string {
-  return t.kind === 'add' ? '+' : '*';
+  return { add: '+', sub: '-', mul: '*', div: '/' }[t.kind];
 }
+
+/** Operand 0 (a) or 1 (b) as a buffer: an input, or the op's weight (a constant operand). */
+function operand(t: BinaryAttrs, which: 0 | 1): GpuBufferRef {
+  if (t.weight === (which === 0 ? 'a' : 'b')) return { weight: 0 };
+  return { input: t.weight === 'a' ? 0 : which };
+}
+
+const sizeOf = (t: BinaryAttrs, which: 0 | 1) => (which === 0 ? t.aSize : t.bSize);
 
 function declarations(aType: string, bType: string, yType: string, fields: UniformField[]): string {
   return `
@@ -46,8 +53,8 @@ function dispatch(code: string, bindings: GpuBinding[], fields: UniformField[], 
 
 function sameShape({ attrs: t, limits }: GpuPlanArgs<BinaryAttrs>): GpuDispatch[] {
   return flatRunsOf(t.total, limits).map(({ first, count }) => {
-    const sa = sliceBinding({ input: 0 }, first, count, limits);
-    const sb = sliceBinding({ input: 1 }, first, count, limits);
+    const sa = sliceBinding(operand(t, 0), first, count, limits);
+    const sb = sliceBinding(operand(t, 1), first, count, limits);
     const sy = sliceBinding({ output: true }, first, count, limits);
     const lanes = count % 4 === 0 && [sa, sb, sy].every((s) => s.base % 4 === 0) ? 4 : 1;
     const ty = lanes === 4 ? 'vec4<f32>' : 'f32';
@@ -74,14 +81,14 @@ fn main(${MAIN_PARAMS}) {
  * index is then the output's and the scalar's is the run's (its non-broadcast strides are the
  * contiguous strides of the outer dims, so the run index is its offset). Null otherwise.
  */
-function perRunInput({ attrs: t, inShapes }: GpuPlanArgs<BinaryAttrs>): 0 | 1 | null {
+function perRunInput({ attrs: t }: GpuPlanArgs<BinaryAttrs>): 0 | 1 | null {
   const runs = t.total / t.inner;
   for (const s of [0, 1] as const) {
-    const full = 1 - s;
+    const full = (1 - s) as 0 | 1;
     const steps = [t.aStep, t.bStep];
     const strides = [t.aStrides, t.bStrides];
     if (steps[full] !== 1 || steps[s] !== 0) continue;
-    if (numel(inShapes[full]) !== t.total || numel(inShapes[s]) !== runs) continue;
+    if (sizeOf(t, full) !== t.total || sizeOf(t, s) !== runs) continue;
     if (strides[s].some((st) => st === 0)) continue;
     return s;
   }
@@ -92,8 +99,8 @@ function scalarPerRun({ attrs: t, limits }: GpuPlanArgs<BinaryAttrs>, scalar: 0 
   const full = 1 - scalar;
   const runs = t.total / t.inner;
   return runsOf(runs, t.inner * 4, limits, 'one broadcast run').map(({ first, count }) => {
-    const sf = sliceBinding({ input: full }, first * t.inner, count * t.inner, limits);
-    const ss = sliceBinding({ input: scalar }, first, count, limits);
+    const sf = sliceBinding(operand(t, full as 0 | 1), first * t.inner, count * t.inner, limits);
+    const ss = sliceBinding(operand(t, scalar), first, count, limits);
     const sy = sliceBinding({ output: true }, first * t.inner, count * t.inner, limits);
     const lanes = t.inner % 4 === 0 && sf.base % 4 === 0 && sy.base % 4 === 0 ? 4 : 1;
     const ty = lanes === 4 ? 'vec4<f32>' : 'f32';
@@ -125,7 +132,7 @@ fn main(${MAIN_PARAMS}) {
   });
 }
 
-function general({ attrs: t, inShapes, limits }: GpuPlanArgs<BinaryAttrs>): GpuDispatch[] {
+function general({ attrs: t, limits }: GpuPlanArgs<BinaryAttrs>): GpuDispatch[] {
   const nd = t.outerDims.length;
   if (nd > MAX_DIMS) throw new Error(`broadcasting over ${nd} outer dims; the WGSL kernel handles at most ${MAX_DIMS}`);
   // Split along the outermost outer dim; an input broadcast along it is bound whole in every run.
@@ -133,13 +140,13 @@ function general({ attrs: t, inShapes, limits }: GpuPlanArgs<BinaryAttrs>): GpuD
   const perItem = t.total / items;
   const aSplit = nd > 0 && t.aStrides[0] !== 0;
   const bSplit = nd > 0 && t.bStrides[0] !== 0;
-  if (!aSplit) checkWhole(numel(inShapes[0]), limits, 'input 0');
-  if (!bSplit) checkWhole(numel(inShapes[1]), limits, 'input 1');
+  if (!aSplit) checkWhole(t.aSize, limits, 'operand a');
+  if (!bSplit) checkWhole(t.bSize, limits, 'operand b');
   const bytes = Math.max(perItem, aSplit ? t.aStrides[0] : 0, bSplit ? t.bStrides[0] : 0) * 4;
   return runsOf(items, bytes, limits, 'one slice of the outermost dim').map(({ first, count }) => {
-    const whole = (input: number, elements: number) => sliceBinding({ input }, 0, elements, limits);
-    const sa = aSplit ? sliceBinding({ input: 0 }, first * t.aStrides[0], count * t.aStrides[0], limits) : whole(0, numel(inShapes[0]));
-    const sb = bSplit ? sliceBinding({ input: 1 }, first * t.bStrides[0], count * t.bStrides[0], limits) : whole(1, numel(inShapes[1]));
+    const whole = (which: 0 | 1) => sliceBinding(operand(t, which), 0, sizeOf(t, which), limits);
+    const sa = aSplit ? sliceBinding(operand(t, 0), first * t.aStrides[0], count * t.aStrides[0], limits) : whole(0);
+    const sb = bSplit ? sliceBinding(operand(t, 1), first * t.bStrides[0], count * t.bStrides[0], limits) : whole(1);
     const sy = sliceBinding({ output: true }, first * perItem, count * perItem, limits);
     // vec4 along runs: 4 outputs of one run; a stepping input's 4 values are contiguous and
     // vec4-aligned (its outer strides are multiples of the run), a repeating one is one value.

@@ -37,6 +37,11 @@ export interface KernelExports {
     w: number, ho: number, wo: number, iy0: number, iy1: number, out: number,
   ): void;
   fill_planes(dst: number, planes: number, n: number, values: number): void;
+  deform_corners(
+    off: number, mask: number, P: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, dh: number, dw: number,
+    h: number, w: number, wo: number, p0: number, cols: number, cw: number,
+  ): void;
+  deform_pack(x: number, nc: number, plane: number, taps: number, cols: number, cw: number, dst: number, panelK: number): void;
   gemv(x: number, K: number, w: number, f0: number, f1: number, bias: number, y: number): void;
   add_rows(c: number, M: number, N: number, ldc: number, bias: number): void;
   dw_plane(
@@ -85,7 +90,7 @@ export interface KernelExports {
   bn_planes(x: number, y: number, p0: number, p1: number, c: number, spatial: number, scale: number, shift: number): void;
 }
 
-const EXPORTS: (keyof KernelExports)[] = ['gemm', 'gemm_tmp_bytes', 'gemm_kc', 'pack_a', 'pack_b_rows', 'pack_b_transposed', 'pack_b_conv', 'col2im_add', 'fill_planes', 'gemv', 'add_rows',
+const EXPORTS: (keyof KernelExports)[] = ['gemm', 'gemm_tmp_bytes', 'gemm_kc', 'pack_a', 'pack_b_rows', 'pack_b_transposed', 'pack_b_conv', 'col2im_add', 'fill_planes', 'deform_corners', 'deform_pack', 'gemv', 'add_rows',
   'dw_plane', 'pool_plane', 'window_scratch', 'mean_planes', 'wino_input', 'wino_output', 'wino_pad_cols', 'wino4_input', 'wino4_output', 'relu', 'relu6', 'binary_same', 'binary_scalar', 'scale_add', 'epilogue_rows', 'bn_planes'];
 
 /**
