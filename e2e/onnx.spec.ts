@@ -24,9 +24,13 @@ test('exports the design as ONNX, opens that file as the same design, and refuse
   const stamp = Date.now();
   const designPath = join(tmpdir(), `onnx-trip-${stamp}.convscope.json`);
   writeFileSync(designPath, JSON.stringify(design));
+  // The empty design's figures first, so that the ones read below are the opened design's.
+  await expect(page.getByTestId('status-bar')).toContainText('valid');
+  const before = (await page.getByTestId('status-bar').textContent())!;
   await wb.open(designPath, () => page.getByTestId('open-design').click());
   await expect(page.getByTestId('layer-row-fc')).toBeVisible();
   await expect(page.getByTestId('status-bar')).toContainText('valid');
+  await expect(page.getByTestId('status-bar')).not.toHaveText(before);
   const params = (await page.getByTestId('status-bar').textContent())!;
 
   await page.getByTestId('export-menu').click();

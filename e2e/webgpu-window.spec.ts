@@ -14,7 +14,8 @@ test('profiles a preset on WebGPU in this window: the table fills and the report
   await expect(page.getByTestId('status-bar')).toContainText('valid');
 
   const option = page.getByTestId('backend-in-window');
-  await expect(option).toHaveText(/^WebGPU \(this window: .+\)$/);
+  // SwiftShader emulates the GPU on the CPU: the picker says so.
+  await expect(option).toHaveText(/^WebGPU \(software adapter\) \(this window: .+\)$/);
   const value = await option.getAttribute('value');
   await page.getByTestId('backend-select').selectOption(value!);
   await expect(page.getByTestId('backend-adapter')).toContainText('navigator.gpu in this window');
@@ -29,7 +30,7 @@ test('profiles a preset on WebGPU in this window: the table fills and the report
   await expect(page.getByTestId('results-time')).toHaveText(/^\d+(\.\d+)? ms$/);
   // The report says where it ran: WebGPU through the browser's navigator.gpu, on SwiftShader.
   const backend = page.getByTestId('results-backend');
-  await expect(backend).toContainText(/^webgpu · /);
+  await expect(backend).toContainText(/^webgpu \(software adapter\) · /);
   await expect(backend).toContainText(/swiftshader/i);
   await expect(backend).toContainText('navigator.gpu');
 });

@@ -370,7 +370,13 @@ describe.concurrent('convscope CLI', () => {
       ['unknown command', () => ['frobnicate'], /unknown command 'frobnicate'/],
       ['unknown option', () => ['inspect', 'alexnet', '--frob'], /unknown option '--frob'/],
       ['missing model', () => ['inspect'], /missing required argument 'model'/],
-      ['nonexistent file', () => ['inspect', at('missing.convscope.json')], /missing\.convscope\.json" is neither a file nor a preset; presets: alexnet,/],
+      ['nonexistent file', () => ['inspect', at('missing.convscope.json')], /^convscope: file not found: .*missing\.convscope\.json$/],
+      ['nonexistent .onnx', () => ['profile', 'models/nope.onnx'], /^convscope: file not found: models\/nope\.onnx$/],
+      ['a misspelt preset', () => ['inspect', 'alexnt'], /model "alexnt" is neither a file nor a preset; did you mean "alexnet"\?; presets: alexnet,/],
+      ['a word that is no preset', () => ['inspect', 'frobnicator'], /model "frobnicator" is neither a file nor a preset; presets: alexnet,/],
+      ['a misspelt command', () => ['profil', 'alexnet'], /unknown command 'profil'/],
+      ['a misspelt option', () => ['profile', 'alexnet', '--repet', '3'], /unknown option '--repet'/],
+      ['a misspelt --backend', () => ['profile', SPEC(), '--backend', 'cpuu'], /--backend "cpuu" is unknown; did you mean "cpu"\? choose auto, webgpu, cpu/],
       ['invalid JSON', () => ['inspect', at('broken.convscope.json')], /broken\.convscope\.json: not valid JSON \(.*line 4/],
       ['invalid spec', () => ['inspect', SPEC().replace('small', 'invalid')], /c1.*(out_channels|groups)/],
       ['a directory as the model', () => ['inspect', dir], /is a directory/],
@@ -391,8 +397,10 @@ describe.concurrent('convscope CLI', () => {
         expect(r.stdout, describeRun(r)).toBe('');
         const lines = r.stderr.trimEnd().split('\n');
         expect(lines[0], describeRun(r)).toMatch(reason);
-        // The reason is one line; commander may add its pointer to --help, nothing else.
-        expect(lines.slice(1).every((l) => l === '(run with --help for usage)'), describeRun(r)).toBe(true);
+        // The reason is one line; commander may add its suggestion and its pointer to --help, nothing else.
+        expect(lines.slice(1).every((l) => l === '(run with --help for usage)' || /^\(Did you mean [\w-]+\?\)$/.test(l)), describeRun(r)).toBe(true);
+        if (name === 'a misspelt command') expect(lines[1]).toBe('(Did you mean profile?)');
+        if (name === 'a misspelt option') expect(lines[1]).toBe('(Did you mean --repeat?)');
         expect(r.stderr, describeRun(r)).not.toMatch(/^\s+at |internal error|Error:/m);
         expect(existsSync(at('never.npy')), 'a failed run writes no output').toBe(false);
       });

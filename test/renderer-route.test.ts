@@ -46,6 +46,7 @@ describe('adapter labels', () => {
     expect(adapterName({ vendor: 'google', architecture: 'swiftshader', description: '' })).toBe('google swiftshader');
     expect(adapterName(undefined)).toBe('unnamed adapter');
     expect(inWindowLabel('google swiftshader')).toBe('WebGPU (this window: google swiftshader)');
+    expect(inWindowLabel('SwiftShader Device', true)).toBe('WebGPU (software adapter) (this window: SwiftShader Device)');
   });
 });
 

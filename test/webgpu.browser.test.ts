@@ -150,13 +150,17 @@ describe('engine Worker (dist/worker) on SwiftShader', () => {
   });
 
   it('offers WebGPU on the SwiftShader adapter with timestamp queries, and the inline CPU', async () => {
-    const { backends, auto } = await ok('backends', {});
+    const { backends, auto, auto_reason } = await ok('backends', {});
     const gpu = backends.find((b) => b.name === 'webgpu')!;
     expect(gpu).toMatchObject({ available: true, detail: TIMING_TIMESTAMPS });
     expect(gpu.adapter).toMatch(/swiftshader/i);
     expect(gpu.adapter).toMatch(/navigator\.gpu/);
     expect(backends.find((b) => b.name === 'cpu')).toMatchObject({ available: true, adapter: expect.stringMatching(/browser Worker, 1 thread/) });
+    // SwiftShader is a software renderer; the Worker's CPU backend (one thread, reference kernels)
+    // does not outrun it, so `auto` keeps it, labelled and explained.
+    expect(gpu.software).toBe('SwiftShader');
     expect(auto).toBe('webgpu');
+    expect(auto_reason).toBe('auto: the webgpu adapter is software (SwiftShader); kept, since the cpu backend of this host is not faster than it');
   });
 
   it('profiles a model on WebGPU with per-op GPU timestamps that add up', async () => {
@@ -210,7 +214,7 @@ describe('engine Worker (dist/worker) on SwiftShader', () => {
       expect(report.backend!.name).toBe('cpu');
       expect((report.backend!.fallbacks ?? []).join('\n')).toContain(`webgpu: no WGSL kernel yet for ${missing.join(', ')}`);
     } else {
-      expect(report.backend!.name).toBe('webgpu');
+      expect(report.backend).toMatchObject({ name: 'webgpu', software: true, label: 'webgpu (software adapter)' });
     }
   });
 

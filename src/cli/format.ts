@@ -1,3 +1,4 @@
+import { backendLabel } from '../shared/backend-label.ts';
 import { bytes, exact, gflops, ms, num3, shapeX, si, siUnit, siWord } from '../shared/present/format.ts';
 import type { Report } from '../shared/report.ts';
 
@@ -31,7 +32,8 @@ export function textTable(report: Report): string {
   out.push(`memory    weights ${bytes(t.param_bytes)}, activations ${bytes(t.activation_bytes)}, peak live ${bytes(t.peak_bytes)}`);
   if (report.backend) {
     const b = report.backend;
-    out.push(`backend   ${b.name} on ${b.adapter}; timing: ${b.timing}`);
+    out.push(`backend   ${backendLabel(b)} on ${b.adapter}; timing: ${b.timing}`);
+    if (b.reason) out.push(`          why: ${b.reason}`);
     if (b.fallbacks?.length) out.push(`          not used: ${b.fallbacks.join('; ')}`);
     if (b.roofline) out.push(`roofs     ${gflops(b.roofline.peak_gflops_per_s)} peak, ${num3(b.roofline.bandwidth_gb_per_s)} GB/s memory (${b.roofline.measured_by})`);
   }

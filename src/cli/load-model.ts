@@ -2,6 +2,7 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { SpecError } from '../engine/errors.ts';
 import { ModelWithWeights } from '../engine/graph/plan.ts';
+import { closest } from '../engine/graph/validate.ts';
 import { importOnnx } from '../engine/onnx/import.ts';
 import { getPreset, PRESETS } from '../engine/presets/index.ts';
 
@@ -34,7 +35,10 @@ export function loadModelSpec(model: string): unknown {
   const preset = getPreset(model);
   if (preset && !existsSync(model)) return preset.build();
   if (!existsSync(model)) {
-    throw new SpecError(`model "${model}" is neither a file nor a preset; presets: ${[...PRESETS.keys()].join(', ')}`, undefined, 'model');
+    // A path (a folder or an extension in it) was meant as a file; a bare word as a preset.
+    if (/[\\/]|\.[a-z0-9]+$/i.test(model)) throw new SpecError(`file not found: ${model}`, undefined, 'model');
+    const hint = closest(model, PRESETS.keys());
+    throw new SpecError(`model "${model}" is neither a file nor a preset${hint ? `; did you mean "${hint}"?` : ''}; presets: ${[...PRESETS.keys()].join(', ')}`, undefined, 'model');
   }
   const ext = extname(model).toLowerCase();
   if (ext === '.onnx') return loadOnnx(model);

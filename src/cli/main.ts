@@ -4,14 +4,15 @@ import { cpus, platform, arch } from 'node:os';
 import { resolveBackend, backendNames } from '../engine/backends/registry.ts';
 import { BLOCKS } from '../engine/blocks/registry.ts';
 import { CancelledError, SpecError } from '../engine/errors.ts';
-import { forwardWithFallback, profileWithFallback, type FallbackOptions } from '../engine/fallback.ts';
+import { forwardWithFallback, profileWithFallback } from '../engine/fallback.ts';
 import { buildPlan, DEFAULT_MEMORY_BUDGET, overBudget, type Plan } from '../engine/graph/plan.ts';
 import { readNpy, writeNpy } from '../engine/npy.ts';
 import { OPS } from '../engine/ops/registry.ts';
 import { PRESETS } from '../engine/presets/index.ts';
 import { formatFromPath, renderReport } from '../engine/report/index.ts';
-import { buildReport } from '../engine/reporting.ts';
+import { backendInfo, buildReport } from '../engine/reporting.ts';
 import { numel, shapeText } from '../engine/tensor.ts';
+import { onEngineNotice } from '../engine/notices.ts';
 import type { Report } from '../shared/report.ts';
 import { siUnit, siWord } from '../shared/present/format.ts';
 import { rooflineForReport } from '../engine/roofline.ts';
@@ -144,7 +145,7 @@ export function buildProgram(): Command {
       process.once('SIGINT', onSigint);
       const progress = progressReporter(process.stderr, opts.quiet);
       try {
-        const { backend, fallbacks, result } = await profileWithFallback(plan, resolved, cpu, {
+        const { backend, fallbacks, reason, result } = await profileWithFallback(plan, resolved, cpu, {
           warmup: opts.warmup,
           repeat: opts.repeat,
           signal: controller.signal,
@@ -156,7 +157,7 @@ export function buildProgram(): Command {
         progress.done();
         const report = buildReport(plan, {
           environment: environment(),
-          backend: { name: backend.name, adapter: backend.adapter, timing: backend.timing, threads: backend.threads, fallbacks, limits: backend.limits, ...roofs },
+          backend: { ...backendInfo({ backend, fallbacks, reason }), ...roofs },
           profile: result,
         });
         writeOutputs(report, opts.out ?? [], opts.trace);
@@ -227,25 +228,34 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
+  // The kernels compiling on first use take tens of seconds: say what the wait is (stderr, like progress).
+  const stopNotices = onEngineNotice((n) => process.stderr.write(`convscope: ${n.text}\n`));
   for (const cmd of program.commands) cmd.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help, --version and `help` exit 0; usage errors, and no command at all (commander shows
-      // the help on stderr with exit code 1), are bad arguments. Commander already printed why.
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    if (err instanceof SpecError) {
-      process.stderr.write(`convscope: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof CancelledError) {
-      process.stderr.write('\nconvscope: cancelled\n');
-      return 130;
-    }
-    process.stderr.write(`convscope: internal error: ${(err as Error).stack ?? err}\n`);
-    return 1;
+    return failure(err);
+  } finally {
+    stopNotices();
   }
+}
+
+/** Exit status and message for what main() caught. */
+function failure(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help, --version and `help` exit 0; usage errors, and no command at all (commander shows
+    // the help on stderr with exit code 1), are bad arguments. Commander already printed why.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof SpecError) {
+    process.stderr.write(`convscope: ${err.message}\n`);
+    return 2;
+  }
+  if (err instanceof CancelledError) {
+    process.stderr.write('\nconvscope: cancelled\n');
+    return 130;
+  }
+  process.stderr.write(`convscope: internal error: ${(err as Error).stack ?? err}\n`);
+  return 1;
 }

@@ -11,11 +11,13 @@ import { catalogEntries, suggestParams } from './catalog.ts';
 import { CancelledError, SpecError } from './errors.ts';
 import { runWithFallback } from './fallback.ts';
 import { buildPlan, type Plan } from './graph/plan.ts';
+import { closest } from './graph/validate.ts';
+import { onEngineNotice } from './notices.ts';
 import { getPreset, PRESET_FAMILIES, PRESETS } from './presets/index.ts';
 import { profilePlan, type ProfileOptions } from './profiler.ts';
 import { memoryTimeline, renderReport } from './report/index.ts';
 import { rooflineForReport } from './roofline.ts';
-import { buildReport } from './reporting.ts';
+import { backendInfo, buildReport } from './reporting.ts';
 import { medianMs, runSweep } from './sweep/index.ts';
 import { importOnnx } from './onnx/import.ts';
 import { exportOnnx } from './onnx/export.ts';
@@ -41,7 +43,7 @@ import type { Report } from '../shared/report.ts';
 export interface EngineServiceOptions {
   /** Sends one message to the workbench. Must not throw for a closed transport. */
   post(message: EngineMessage): void;
-  backends: Pick<BackendRegistry, 'names' | 'resolve'>;
+  backends: Pick<BackendRegistry, 'names' | 'resolve'> & Partial<Pick<BackendRegistry, 'autoPick'>>;
   environment: Report['environment'];
   /** What `hello` answers as the engine's pid (a browser Worker has none: 0). */
   pid: number;
@@ -82,6 +84,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   // Profiles run one at a time: two runs sharing a worker pool or a GPU queue would time each other.
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
+  // First-use events (the kernels compiling) go to the workbench as they happen.
+  const stopNotices = onEngineNotice((n) => post({ type: 'notice', ...n }));
 
   const post = (message: EngineMessage) => {
     try {
@@ -116,7 +120,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       const kept = await cached.catch(() => null);
       if (kept && kept.backend !== resolved.backend) {
         await resolved.backend.dispose();
-        return { backend: kept.backend, fallbacks: resolved.fallbacks };
+        return { ...resolved, backend: kept.backend };
       }
     }
     backends.set(resolved.backend.name, Promise.resolve({ backend: resolved.backend, fallbacks: [] }));
@@ -183,17 +187,22 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       for (const name of options.backends.names()) {
         try {
           const { backend: b } = await named(name);
-          list.push({ name, available: true, adapter: b.adapter, detail: b.timing });
+          list.push({ name, available: true, adapter: b.adapter, detail: b.timing, ...(b.software ? { software: b.software } : {}) });
         } catch (err) {
           list.push({ name, available: false, adapter: null, detail: (err as Error).message });
         }
       }
-      return { backends: list, auto: list.find((b) => b.available)?.name ?? null };
+      // A table without autoPick (a test's) has `auto`'s plain rule: the first that started.
+      const pick = options.backends.autoPick ? options.backends.autoPick(list) : { name: list.find((b) => b.available)?.name, reason: undefined };
+      return { backends: list, auto: pick?.name ?? null, ...(pick?.reason ? { auto_reason: pick.reason } : {}) };
     },
 
     preset: (req) => {
       const preset = getPreset(req.preset);
-      if (!preset) throw new SpecError(`preset "${req.preset}" is unknown; presets: ${[...PRESETS.keys()].join(', ')}`, undefined, 'preset');
+      if (!preset) {
+        const hint = closest(req.preset, PRESETS.keys());
+        throw new SpecError(`preset "${req.preset}" is unknown${hint ? `; did you mean "${hint}"?` : ''}; presets: ${[...PRESETS.keys()].join(', ')}`, undefined, 'preset');
+      }
       return { spec: preset.build() };
     },
 
@@ -204,7 +213,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     profile: (req) =>
       queued(req.id, async (signal) => {
         const p = plan(req);
-        const { backend: b, fallbacks, result } = await profileOn(p, req.backend, signal, {
+        const { backend: b, fallbacks, reason, result } = await profileOn(p, req.backend, signal, {
           warmup: req.warmup,
           repeat: req.repeat,
           fuse: req.fuse,
@@ -215,7 +224,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         return analysis(
           buildReport(p, {
             environment,
-            backend: { name: b.name, adapter: b.adapter, timing: b.timing, ...(b.threads !== undefined ? { threads: b.threads } : {}), fallbacks, ...roofs },
+            backend: { ...backendInfo({ backend: b, fallbacks, reason }), ...roofs },
             profile: result,
           }),
         );
@@ -297,6 +306,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
 
   async function dispose(): Promise<void> {
     disposed = true;
+    stopNotices();
     for (const c of running.values()) c.abort();
     await queue;
     const all = await Promise.allSettled(backends.values());

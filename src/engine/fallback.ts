@@ -37,12 +37,13 @@ export interface FallbackOutcome<T> extends ResolvedBackend {
 export async function runWithFallback<T>(resolved: ResolvedBackend, options: FallbackOptions, run: (backend: Backend) => Promise<T>): Promise<FallbackOutcome<T>> {
   const { backend, fallbacks } = resolved;
   try {
-    return { backend, fallbacks, result: await run(backend) };
+    return { ...resolved, result: await run(backend) };
   } catch (err) {
     if (options.requested !== 'auto' || backend.name === 'cpu' || !(err instanceof EngineError) || options.signal?.aborted) throw err;
     const cpu = await options.cpu();
     const notice = `${backend.name}: ${failureText(err)}; the run was repeated on the CPU`;
-    return { backend: cpu, fallbacks: [...fallbacks, notice], result: await run(cpu), failed: backend };
+    const reason = `auto: ${backend.name} failed during the run (see the backends not used), so it was repeated on the cpu backend`;
+    return { backend: cpu, fallbacks: [...fallbacks, notice], reason, result: await run(cpu), failed: backend };
   }
 }
 

@@ -2,6 +2,23 @@ import type { Plan } from './graph/plan.ts';
 import type { ProfileResult } from './profiler.ts';
 import { timeStats } from './stats.ts';
 import { REPORT_SCHEMA, type BackendInfo, type LayerRow, type Report } from '../shared/report.ts';
+import { backendLabel } from '../shared/backend-label.ts';
+import type { ResolvedBackend } from './backends/resolve.ts';
+
+/** A report's `backend` for the backend a run settled on (CLI and workbench alike). */
+export function backendInfo({ backend: b, fallbacks, reason }: ResolvedBackend): BackendInfo {
+  return {
+    name: b.name,
+    label: backendLabel({ name: b.name, software: b.software }),
+    adapter: b.adapter,
+    timing: b.timing,
+    ...(b.software ? { software: true } : {}),
+    ...(reason ? { reason } : {}),
+    ...(b.threads !== undefined ? { threads: b.threads } : {}),
+    fallbacks,
+    ...(b.limits ? { limits: b.limits } : {}),
+  };
+}
 
 export interface ReportContext {
   environment: Report['environment'];

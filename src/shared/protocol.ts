@@ -92,13 +92,17 @@ export const backendStatusSchema = z.object({
   adapter: z.string().nullable(),
   /** How it times ops, or why it could not start. */
   detail: z.string(),
+  /** GPU backends on a software renderer: its name ("llvmpipe", "SwiftShader"). */
+  software: z.string().optional(),
 });
 export type BackendStatus = z.infer<typeof backendStatusSchema>;
 
 export const backendsResultSchema = z.object({
   backends: z.array(backendStatusSchema),
-  /** The backend `auto` picks (the first available by priority), null if none. */
+  /** The backend `auto` picks (the first available by priority, passing over a software GPU for a faster CPU), null if none. */
   auto: z.string().nullable(),
+  /** Why `auto` picks it, one line (engines before 0.1 do not say). */
+  auto_reason: z.string().optional(),
 });
 export type BackendsResult = z.infer<typeof backendsResultSchema>;
 
@@ -225,7 +229,11 @@ const engineMessage = z.object({
   pid: z.number().int().optional(),
 });
 
-export const engineMessageSchema = z.discriminatedUnion('type', [resultMessage, progressMessage, errorMessage, engineMessage]);
+/** A one-off event of the engine, outside any request: the WebAssembly kernels compiling on first use (engine/notices.ts). */
+const noticeMessage = z.object({ type: z.literal('notice'), kind: z.enum(['compile']), phase: z.enum(['start', 'done']), text: z.string() });
+export type NoticeMessage = z.infer<typeof noticeMessage>;
+
+export const engineMessageSchema = z.discriminatedUnion('type', [resultMessage, progressMessage, errorMessage, engineMessage, noticeMessage]);
 export type EngineMessage = z.infer<typeof engineMessageSchema>;
 export type ProgressMessage = z.infer<typeof progressMessage>;
 export type EngineStatusMessage = z.infer<typeof engineMessage>;

@@ -66,6 +66,15 @@ export interface BackendInfo {
   repeat?: number;
   /** Why backends earlier in the `auto` order, or other adapters of this backend, were not used. */
   fallbacks?: string[];
+  /**
+   * Why this backend ran, one line: "auto: the only webgpu adapter is software (llvmpipe), the cpu
+   * backend is faster", "webgpu, asked for by name". Absent in reports written before 0.1.
+   */
+  reason?: string;
+  /** Present (true) when the GPU adapter is a software renderer on the CPU (llvmpipe, SwiftShader). */
+  software?: boolean;
+  /** How the backend is shown: the name, "webgpu (software adapter)" on a software renderer. */
+  label?: string;
   /** GPU backends: the device limits kernels were planned with (maxStorageBufferBindingSize, ...). */
   limits?: Record<string, number>;
   /** Time of the first run (JIT warm-up and first-use caches; buffers and pipelines are made before it, untimed), ms. */

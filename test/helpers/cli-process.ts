@@ -32,14 +32,14 @@ async function slot(): Promise<() => void> {
   };
 }
 
-export async function runCli(args: string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export async function runCli(args: string[], options: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   const release = await slot();
   try {
     return await new Promise<CliResult>((resolve, reject) => {
       const child = spawn(process.execPath, ['bin/convscope.mjs', ...args], {
         cwd: options.cwd ?? REPO_ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
         timeout: options.timeoutMs ?? 60_000,
       });
       const out: Buffer[] = [];

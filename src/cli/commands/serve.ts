@@ -15,16 +15,54 @@ function portNumber(value: string): number {
   return n;
 }
 
+/**
+ * Progress lines while Vite builds (a minute or so on a busy machine, with nothing on screen
+ * otherwise at logLevel warn): every `everyMs` how many modules are transformed, then the bundling
+ * step and the total time. A Vite plugin: hooks only, no dependency on Vite's types at run time.
+ */
+export function buildProgress(log: (line: string) => void, everyMs = 5000, now: () => number = () => performance.now()) {
+  let modules = 0;
+  let started = 0;
+  let last = 0;
+  let running = false;
+  const seconds = () => ((now() - started) / 1000).toFixed(1);
+  return {
+    name: 'convscope-build-progress',
+    // The engine Worker is a nested build that runs these hooks too; only the page's build reports.
+    apply: 'build' as const,
+    buildStart() {
+      if (running) return;
+      running = true;
+      started = last = now();
+      log('  compiling Vue, TypeScript and ECharts modules...');
+    },
+    transform() {
+      modules++;
+      if (now() - last >= everyMs) {
+        last = now();
+        log(`  ${modules} modules so far (${seconds()} s)`);
+      }
+      return null;
+    },
+    renderStart() {
+      log(`  ${modules} modules compiled; bundling and minifying (${seconds()} s)...`);
+    },
+    closeBundle() {
+      log(`built the workbench UI in ${seconds()} s`);
+    },
+  };
+}
+
 /** Builds the renderer with Vite into dist/web (a devDependency: present in any clone after `npm install`). */
 export async function buildWorkbench(log: (line: string) => void): Promise<void> {
-  log('building the workbench UI (dist/web)...');
+  log('building the workbench UI (dist/web): once, until the sources change; a minute or so on a busy machine...');
   let build: typeof import('vite').build;
   try {
     ({ build } = await import('vite'));
   } catch {
     throw new SpecError('the workbench UI is not built and Vite is not installed to build it: run `npm install` (with dev dependencies), then `npm run build:web`', undefined, 'build');
   }
-  await build({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'warn' });
+  await build({ configFile: join(REPO, 'vite.config.ts'), logLevel: 'warn', plugins: [buildProgress(log)] });
 }
 
 export function registerServe(program: Command): void {

@@ -14,3 +14,4 @@ const registry = createBackendRegistry([webgpuProvider, cpuProvider]);
 export const registerBackend = registry.register;
 export const backendNames = registry.names;
 export const resolveBackend = registry.resolve;
+export const autoPick = registry.autoPick;

@@ -39,6 +39,11 @@ export interface Backend {
   readonly limits?: Record<string, number>;
   /** Why other ways of starting this backend (e.g. a native GPU adapter) were not taken. */
   readonly fallbacks?: string[];
+  /**
+   * GPU backends on a renderer that emulates the GPU on the CPU: its name ("llvmpipe",
+   * "SwiftShader"). `auto` prefers a CPU backend that outruns it (resolve.ts).
+   */
+  readonly software?: string;
   prepare(plan: Plan, weights: Map<string, Float32Array[]>, options?: PrepareOptions): Promise<PreparedModel>;
   /** One op on given tensors, outside a model: for op tests across backends. */
   runOp(node: PlanNode, inputs: Float32Array[], weights: Float32Array[], seed: number): Promise<Float32Array>;
@@ -63,5 +68,12 @@ export interface BackendOptions {
 export interface BackendProvider {
   name: string;
   priority: number;
+  /**
+   * True for a CPU backend measured faster than WebGPU on a software renderer on the same cores
+   * (the Node CPU backend's WebAssembly kernels on worker threads: 2-3x llvmpipe). `auto` takes
+   * such a provider over a software adapter; one without the flag (the browser Worker's
+   * single-thread reference kernels) does not displace it.
+   */
+  outrunsSoftwareGpu?: boolean;
   create(options: BackendOptions): Promise<Backend>;
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
-import { backendNames, resolveBackend } from '../backends/registry.ts';
+import { autoPick, backendNames, resolveBackend } from '../backends/registry.ts';
 import type { BackendOptions } from '../backends/types.ts';
 import { createEngineService, type EngineService } from '../engine-service.ts';
 import type { EngineMessage } from '../../shared/protocol.ts';
@@ -38,7 +38,7 @@ export type EngineHost = EngineService;
 export function createEngineHost(options: EngineHostOptions): EngineHost {
   return createEngineService({
     post: options.post,
-    backends: { names: backendNames, resolve: resolveBackend },
+    backends: { names: backendNames, resolve: resolveBackend, autoPick },
     environment: options.environment ?? engineEnvironment(),
     pid: process.pid,
     backendOptions: options.backendOptions,

@@ -1,4 +1,5 @@
 import type { LayerRow, Report } from '../../shared/report.ts';
+import { backendLabel } from '../../shared/backend-label.ts';
 import { LIGHT_CHART_COLORS, blockShareOption, layerBarsOption, memoryOption, rooflineOption, serializeOption, type LayerMetric } from '../../shared/present/charts.ts';
 import { bytes, exact, gbps, gflops, ms, num3, shapeX, si, siUnit, siWord } from '../../shared/present/format.ts';
 import { CLIENT_SCRIPT } from './html-client.ts';
@@ -172,7 +173,8 @@ function header(report: Report): string {
     const fallbacks = (backend.fallbacks ?? []).map((f) => `<li>${escapeHtml(f)}</li>`).join('');
     run =
       `<dl class="run">` +
-      `<dt>Backend</dt><dd><b>${escapeHtml(backend.name)}</b> on ${escapeHtml(backend.adapter)}${facts.length ? ` · ${escapeHtml(facts.join(', '))}` : ''}</dd>` +
+      `<dt>Backend</dt><dd><b>${escapeHtml(backendLabel(backend))}</b> on ${escapeHtml(backend.adapter)}${facts.length ? ` · ${escapeHtml(facts.join(', '))}` : ''}</dd>` +
+      (backend.reason ? `<dt>Why</dt><dd>${escapeHtml(backend.reason)}</dd>` : '') +
       `<dt>Timing</dt><dd>${escapeHtml(backend.timing)}</dd>` +
       (backend.roofline
         ? `<dt>Roofs</dt><dd>${escapeHtml(`${gflops(backend.roofline.peak_gflops_per_s)} peak compute, ${gbps(backend.roofline.bandwidth_gb_per_s)} memory bandwidth`)} <span class="muted">(${escapeHtml(backend.roofline.measured_by)})</span></dd>`

@@ -1,4 +1,5 @@
 import type { Report } from '../../shared/report.ts';
+import { backendLabel } from '../../shared/backend-label.ts';
 import { bytes, exact, ms, shapeX, siUnit, siWord } from '../../shared/present/format.ts';
 
 /**
@@ -35,7 +36,8 @@ export function toMarkdown(report: Report): string {
       backend.warmup !== undefined ? `${backend.warmup} warm-up` : '',
       backend.repeat !== undefined ? `${backend.repeat} repeats` : '',
     ].filter(Boolean);
-    out.push(`- **Backend** ${escapeMarkdown(backend.name)} on ${escapeMarkdown(backend.adapter)}${runs.length ? ` (${runs.join(', ')})` : ''}`);
+    out.push(`- **Backend** ${escapeMarkdown(backendLabel(backend))} on ${escapeMarkdown(backend.adapter)}${runs.length ? ` (${runs.join(', ')})` : ''}`);
+    if (backend.reason) out.push(`- **Why** ${escapeMarkdown(backend.reason)}`);
     out.push(`- **Timing** ${escapeMarkdown(backend.timing)}`);
     for (const f of backend.fallbacks ?? []) out.push(`- **Not used** ${escapeMarkdown(f)}`);
   }

@@ -9,6 +9,7 @@ import {
   describeIssues,
   type EngineStatusMessage,
   type ErrorInfo,
+  type NoticeMessage,
   type ProgressMessage,
   type Request,
   type RequestParams,
@@ -47,6 +48,7 @@ export class EngineClient {
   private readonly pending = new Map<number, Pending>();
   private readonly statusListeners = new Set<(s: EngineStatusMessage) => void>();
   private readonly problemListeners = new Set<(text: string) => void>();
+  private readonly noticeListeners = new Set<(n: NoticeMessage) => void>();
 
   constructor(private readonly transport: Transport) {
     transport.onMessage((raw) => this.receive(raw));
@@ -55,6 +57,11 @@ export class EngineClient {
 
   onStatus(listener: (s: EngineStatusMessage) => void): void {
     this.statusListeners.add(listener);
+  }
+
+  /** One-off engine events (the WebAssembly kernels compiling on first use). */
+  onNotice(listener: (n: NoticeMessage) => void): void {
+    this.noticeListeners.add(listener);
   }
 
   /** Messages that could not be understood (a version mismatch or a bug): shown, never thrown. */
@@ -84,6 +91,10 @@ export class EngineClient {
     if (!parsed.success) return this.problem(`ignored a malformed engine message: ${describeIssues(parsed.error)}`);
     const m = parsed.data;
     if (m.type === 'engine') return this.onTransportStatus(m);
+    if (m.type === 'notice') {
+      for (const l of this.noticeListeners) l(m);
+      return;
+    }
     const p = this.pending.get(m.id);
     if (!p) {
       if (m.type === 'error' && m.id === -1) this.problem(m.error.message);

@@ -18,8 +18,9 @@ export function routeOf(choice: string): Route {
   return choice === IN_WINDOW ? { via: 'window', backend: 'webgpu' } : { via: 'process', backend: choice };
 }
 
-export function inWindowLabel(adapter: string): string {
-  return `WebGPU (this window: ${adapter})`;
+/** `software`: the adapter is a software renderer (shared/backend-label.ts: softwareRenderer). */
+export function inWindowLabel(adapter: string, software = false): string {
+  return `WebGPU${software ? ' (software adapter)' : ''} (this window: ${adapter})`;
 }
 
 /** The parts of GPUAdapterInfo a page can read (Chrome blanks description unless asked). */

@@ -74,6 +74,28 @@ export function removeLayer(spec: ModelSpec, id: string): ModelSpec {
   return next;
 }
 
+export interface Rewiring {
+  /** The join (a layer reading several tensors) that read the deleted layer. */
+  join: string;
+  before: string[];
+  after: string[];
+}
+
+/**
+ * What deleting `id` would do to the joins (add, concat, mul: layers with several inputs) that
+ * read it: removeLayer rewires them to its input, which changes what they join (a residual add
+ * can end up adding a tensor to itself, a concat loses a branch), so the workbench asks first.
+ */
+export function joinRewiring(spec: ModelSpec, id: string): Rewiring[] {
+  const after = removeLayer(spec, id);
+  const out: Rewiring[] = [];
+  for (const l of spec.layers) {
+    if (l.id === id || !l.inputs || l.inputs.length < 2 || !l.inputs.includes(id)) continue;
+    out.push({ join: l.id, before: [...l.inputs], after: [...(after.layers.find((m) => m.id === l.id)?.inputs ?? [])] });
+  }
+  return out;
+}
+
 export function moveLayer(spec: ModelSpec, from: number, to: number): ModelSpec {
   if (from === to || from < 0 || to < 0 || from >= spec.layers.length || to >= spec.layers.length) return spec;
   const next = clone(spec);

@@ -105,8 +105,9 @@ export const useDesign = defineStore('design', () => {
    * Replaces the design (New, Open, a preset, a recovered autosave). Undoable, so opening a preset
    * over unsaved work never loses it.
    */
-  function load(next: ModelSpec, opts: { path?: string | null; clean?: boolean } = {}): void {
-    history.record(snapshot());
+  function load(next: ModelSpec, opts: { path?: string | null; clean?: boolean; history?: boolean } = {}): void {
+    // A session restored at start-up replaces nothing the user made: no undo step for it.
+    if (opts.history ?? true) history.record(snapshot());
     spec.value = edit.clone(next);
     path.value = opts.path ?? null;
     if (opts.clean ?? true) savedText.value = JSON.stringify(spec.value);
@@ -164,6 +165,16 @@ export const useDesign = defineStore('design', () => {
     apply(edit.removeLayer(spec.value, id));
     const layers = spec.value.layers;
     selectedId.value = layers[Math.min(i, layers.length - 1)]?.id ?? null;
+  }
+
+  /**
+   * Delete as the user asks for it: at once, unless the layer feeds a join, whose inputs the
+   * deletion would rewire; then `ask` is shown what changes and deletes only on confirmation.
+   */
+  function removeAsking(id: string, ask: (rewiring: edit.Rewiring[], proceed: () => void) => void): void {
+    const rewiring = edit.joinRewiring(spec.value, id);
+    if (rewiring.length === 0) return remove(id);
+    ask(rewiring, () => remove(id));
   }
 
   function move(from: number, to: number): void {
@@ -270,6 +281,7 @@ export const useDesign = defineStore('design', () => {
     addLayer,
     duplicate,
     remove,
+    removeAsking,
     move,
     setParam,
     setInputs,

@@ -6,6 +6,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { BackendsResult, Catalog, CatalogEntry, EngineStatusMessage } from '../../shared/protocol.ts';
+import { softwareRenderer, type AdapterLike } from '../../shared/backend-label.ts';
 import { EngineClient } from '../connection/client.ts';
 import { adapterName, type AdapterInfoLike } from '../connection/route.ts';
 import { messagePortTransport, startEngineWorker, webSocketTransport, type Transport } from '../connection/transport.ts';
@@ -27,10 +28,14 @@ export const useEngine = defineStore('engine', () => {
   const ready = computed(() => status.value.state === 'ready');
   /** The adapter navigator.gpu gives this page (null: none, or not asked yet). */
   const windowAdapter = ref<string | null>(null);
+  /** The software renderer behind that adapter ("SwiftShader"), null for a hardware GPU. */
+  const windowSoftware = ref<string | null>(null);
   /** In Electron: why the engine process cannot read GPU buffers back (null: it can, or not Electron). */
   const readbackRefused = ref<string | null>(null);
   /** Which transport inspect/profile/cancel/export use (the backend picker sets it). */
   const via = ref<'process' | 'window'>('process');
+  /** What the engine is busy with on first use (compiling its kernels), null when nothing. */
+  const notice = ref<string | null>(null);
   let client: EngineClient | null = null;
   let windowClient: EngineClient | null = null;
   let gpuChecked: Promise<void> | null = null;
@@ -60,6 +65,13 @@ export const useEngine = defineStore('engine', () => {
     if (client) return;
     client = new EngineClient(transport());
     client.onProblem((text) => problems.value.push(text));
+    client.onNotice((n) => {
+      if (n.phase === 'start') notice.value = n.text;
+      else {
+        notice.value = null;
+        useUi().notify(n.text, 'info', 6000);
+      }
+    });
     let incident: string | null = null;
     client.onStatus((s) => {
       const wasReady = status.value.state === 'ready';
@@ -102,6 +114,7 @@ export const useEngine = defineStore('engine', () => {
         window.convscope?.gpuReadback().catch(() => null) ?? Promise.resolve(null),
       ]);
       windowAdapter.value = adapter ? adapterName(adapter.info) : null;
+      windowSoftware.value = adapter ? softwareRenderer(adapter as AdapterLike) : null;
       readbackRefused.value = readback?.readback === 'refused' ? readback.reason : null;
     })();
     return gpuChecked;
@@ -117,5 +130,5 @@ export const useEngine = defineStore('engine', () => {
     readyWaiters = [];
   }
 
-  return { status, catalog, backends, problems, ready, windowAdapter, readbackRefused, via, entry, connect, api, windowApi, routed, checkGpu, whenReady, reset };
+  return { status, catalog, backends, problems, ready, windowAdapter, windowSoftware, readbackRefused, via, notice, entry, connect, api, windowApi, routed, checkGpu, whenReady, reset };
 });

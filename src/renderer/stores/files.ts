@@ -29,9 +29,36 @@ export const useFiles = defineStore('files', () => {
 
   const fail = (what: string) => (err: unknown) => ui.notify(`${what}: ${(err as Error).message}`, 'error', 9000);
 
-  function newDesign(): void {
-    design.load(emptyDesign());
-    ui.tab = 'layers';
+  /**
+   * Runs `proceed`, which replaces the design, at once when the design is saved; otherwise asks
+   * first (Discard / Save first / Cancel), since the changes are in no file. `what` names the act.
+   */
+  function unlessUnsaved(what: string, proceed: () => void | Promise<void>): void | Promise<void> {
+    if (!design.dirty) return proceed();
+    ui.ask({
+      title: `Discard the unsaved changes to "${design.spec.name}"?`,
+      lines: [`${what} replaces the design in the editor, and its changes since it was last saved are in no file.`, 'Undo (Ctrl+Z) brings it back while this window stays open.'],
+      confirmLabel: 'Discard changes',
+      alternative: {
+        label: 'Save first',
+        run: async () => {
+          await save(false);
+          if (!design.dirty) await proceed();
+        },
+      },
+      run: proceed,
+    });
+  }
+
+  function newDesign(): void | Promise<void> {
+    return unlessUnsaved('A new design', () => {
+      design.load(emptyDesign());
+      ui.tab = 'layers';
+    });
+  }
+
+  function open(): void | Promise<void> {
+    return unlessUnsaved('Opening a design', openNow);
   }
 
   /**
@@ -64,7 +91,7 @@ export const useFiles = defineStore('files', () => {
   const openFailed = (err: unknown) =>
     ui.showAlert({ title: 'Could not open the file', message: (err as Error).message, note: 'The open design was not changed.' });
 
-  async function open(): Promise<void> {
+  async function openNow(): Promise<void> {
     try {
       const file = await platform.openDesign();
       if (file) await openFile(file);
@@ -120,7 +147,11 @@ export const useFiles = defineStore('files', () => {
     }
   }
 
-  async function openPreset(id: string): Promise<void> {
+  function openPreset(id: string): void | Promise<void> {
+    return unlessUnsaved('Opening a preset', () => openPresetNow(id));
+  }
+
+  async function openPresetNow(id: string): Promise<void> {
     try {
       const { spec } = await engine.api().request('preset', { preset: id });
       design.load(spec);
@@ -132,8 +163,13 @@ export const useFiles = defineStore('files', () => {
     }
   }
 
+  /**
+   * The autosave offered back after a crash. The session (stores/session.ts) has usually put the
+   * same design back already; only a different one (the session could not be written) is offered.
+   */
   async function checkRecovery(): Promise<void> {
-    recovery.value = await platform.recovery().catch(() => null);
+    const found = await platform.recovery().catch(() => null);
+    recovery.value = found && JSON.stringify(found.spec) !== JSON.stringify(design.spec) ? found : null;
   }
 
   function restoreRecovery(): void {
@@ -147,5 +183,5 @@ export const useFiles = defineStore('files', () => {
     platform.autosave(null);
   }
 
-  return { recovery, newDesign, open, openRecent, save, exportAs, exportReport, openPreset, checkRecovery, restoreRecovery, discardRecovery };
+  return { recovery, unlessUnsaved, newDesign, open, openRecent, save, exportAs, exportReport, openPreset, checkRecovery, restoreRecovery, discardRecovery };
 });

@@ -4,8 +4,11 @@ import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import type { Analysis } from '../../shared/protocol.ts';
 import { EngineRequestError, type EngineClient } from '../connection/client.ts';
 import { routeOf, startingChoice } from '../connection/route.ts';
+import { backendLabel } from '../../shared/backend-label.ts';
 import { useDesign } from './design.ts';
 import { useEngine } from './engine.ts';
+import { useUi } from './ui.ts';
+import type { Session } from '../lib/session.ts';
 
 export interface RunRecord {
   id: string;
@@ -40,6 +43,8 @@ export const useRuns = defineStore('runs', () => {
   const engine = useEngine();
   const design = useDesign();
   const settings = reactive(loadSettings());
+  /** Why a value typed into a run setting was refused (RunPanel); a run waits until all are null. */
+  const inputErrors = reactive<Record<'warmup' | 'repeat' | 'batch', string | null>>({ warmup: null, repeat: null, batch: null });
   const current = ref<RunProgress | null>(null);
   /** Why the picker's choice was made at start-up (one line), or null. */
   const choiceNote = ref<string | null>(null);
@@ -90,7 +95,7 @@ export const useRuns = defineStore('runs', () => {
 
   function add(analysis: Analysis, timed: boolean): RunRecord {
     counter++;
-    const record: RunRecord = { id: `run-${counter}`, label: label(analysis.report.backend?.name ?? null), analysis, createdAt: new Date().toISOString(), timed };
+    const record: RunRecord = { id: `run-${counter}`, label: label(analysis.report.backend ? backendLabel(analysis.report.backend) : null), analysis, createdAt: new Date().toISOString(), timed };
     runs.value = [...runs.value, record].slice(-30);
     return record;
   }
@@ -100,6 +105,12 @@ export const useRuns = defineStore('runs', () => {
     if (design.problem) {
       lastOutcome.value = 'failed';
       error.value = `fix the design first: ${design.problem.message}`;
+      return;
+    }
+    const refused = Object.values(inputErrors).find((e) => e);
+    if (refused) {
+      lastOutcome.value = 'failed';
+      error.value = `fix the run settings first: ${refused}`;
       return;
     }
     error.value = null;
@@ -144,6 +155,12 @@ export const useRuns = defineStore('runs', () => {
     }
   }
 
+  /** Run, and on success show the result: the Run button, Ctrl/Cmd+Enter and the menu's Run. */
+  async function runAndShow(): Promise<void> {
+    await start();
+    if (lastOutcome.value === 'done') useUi().tab = 'results';
+  }
+
   async function cancel(): Promise<void> {
     const run = current.value;
     if (!run) return;
@@ -173,5 +190,19 @@ export const useRuns = defineStore('runs', () => {
     shownId.value = id;
   }
 
-  return { settings, choiceNote, current, runs, pinned, pinnedIds, shown, shownId, error, lastOutcome, baseline, baselineId, start, cancel, pin, unpin, rename, show };
+  /** What the session keeps (lib/session.ts). */
+  function snapshot(): Pick<Session, 'runs' | 'pinnedIds' | 'shownId' | 'baselineId' | 'counter'> {
+    return { runs: runs.value, pinnedIds: pinnedIds.value, shownId: shownId.value, baselineId: baselineId.value, counter };
+  }
+
+  /** Puts back the runs of an earlier session (a reload, an app restart). */
+  function restore(s: Pick<Session, 'runs' | 'pinnedIds' | 'shownId' | 'baselineId' | 'counter'>): void {
+    runs.value = s.runs;
+    pinnedIds.value = s.pinnedIds;
+    shownId.value = s.shownId;
+    baselineId.value = s.baselineId;
+    counter = Math.max(counter, s.counter);
+  }
+
+  return { settings, inputErrors, choiceNote, current, runs, pinned, pinnedIds, shown, shownId, error, lastOutcome, baseline, baselineId, start, runAndShow, cancel, pin, unpin, rename, show, snapshot, restore };
 });

@@ -20,6 +20,17 @@ export interface Notice {
   text: string;
 }
 
+/** A question the workbench asks before it does something hard to see undone (one at a time). */
+export interface Confirmation {
+  title: string;
+  /** Lines of explanation. */
+  lines: string[];
+  confirmLabel: string;
+  /** A third choice (e.g. "Save first"), when there is one. */
+  alternative?: { label: string; run: () => void | Promise<void> };
+  run: () => void | Promise<void>;
+}
+
 export const useUi = defineStore('ui', () => {
   const stored = localStorage.getItem(THEME_KEY);
   const theme = ref<Theme>(stored === 'dark' || stored === 'light' ? stored : window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
@@ -28,6 +39,7 @@ export const useUi = defineStore('ui', () => {
   const selectedRow = ref<string | null>(null);
   const presetsOpen = ref(false);
   const notices = ref<Notice[]>([]);
+  const confirmation = ref<Confirmation | null>(null);
   const alert = ref<Alert | null>(null);
   let nextNotice = 1;
 
@@ -62,5 +74,18 @@ export const useUi = defineStore('ui', () => {
     notices.value = notices.value.filter((n) => n.id !== id);
   }
 
-  return { theme, tab, selectedRow, presetsOpen, notices, alert, toggleTheme, notify, dismiss, showAlert, closeAlert };
+  function ask(c: Confirmation): void {
+    confirmation.value = c;
+  }
+
+  /** Closes the open dialog (an alert, a question, then the preset gallery); false when none was open. */
+  function closeDialog(): boolean {
+    if (alert.value) alert.value = null;
+    else if (confirmation.value) confirmation.value = null;
+    else if (presetsOpen.value) presetsOpen.value = false;
+    else return false;
+    return true;
+  }
+
+  return { theme, tab, selectedRow, presetsOpen, notices, alert, confirmation, toggleTheme, notify, dismiss, showAlert, closeAlert, ask, closeDialog };
 });

@@ -374,6 +374,7 @@ export class CpuBackend implements Backend {
 export const cpuProvider: BackendProvider = {
   name: 'cpu',
   priority: 0,
+  outrunsSoftwareGpu: true,
   async create(options: BackendOptions) {
     return CpuBackend.create({ threads: options.threads });
   },

@@ -66,3 +66,7 @@ export async function* gpuAdapters(sources: readonly GpuSource[], reasons: strin
     if (!any) reasons.push(`${source.label}: no adapter${source.noAdapterHint?.() ?? ''}`);
   }
 }
+
+
+/** Whether an adapter is a software renderer: shared with the workbench, which labels the in-window adapter too. */
+export { softwareRenderer, type AdapterLike } from '../../../shared/backend-label.ts';

@@ -24,6 +24,8 @@ export interface WebGpuBackendOptions {
   adapterText: string;
   /** Why other ways of getting an adapter were not used. */
   fallbacks?: string[];
+  /** The software renderer behind the adapter (adapters.ts: softwareRenderer), if it is one. */
+  software?: string;
   /** Longest wait for any GPU promise before it is an EngineError, ms. */
   timeoutMs?: number;
   /** Fuse activations into the producing conv2d/linear (default true). */
@@ -44,6 +46,7 @@ export class WebGpuBackend implements Backend {
   readonly timing: string;
   readonly limits: Record<string, number>;
   readonly fallbacks: string[];
+  readonly software?: string;
   private readonly ctx: GpuContext;
 
   private constructor(
@@ -58,6 +61,7 @@ export class WebGpuBackend implements Backend {
     this.timing = hasTimestamps ? TIMING_TIMESTAMPS : TIMING_HOST;
     this.limits = { ...limits };
     this.fallbacks = options.fallbacks ?? [];
+    if (options.software) this.software = options.software;
   }
 
   /** Opens a device with every limit at the adapter's maximum and timestamp queries when offered. */

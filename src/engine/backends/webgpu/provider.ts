@@ -2,13 +2,15 @@
  * Finding a WebGPU adapter. A host offers `GpuSource`s (ways to get a `GPU` object and the adapter
  * options to ask it with), best first: in a browser Worker navigator.gpu; in Node the `webgpu`
  * package's native backend, then its OpenGL ES backend (node-gpu.ts, loaded only in Node so a
- * browser bundle never sees the package). The first adapter found wins, unless `--adapter` names
- * one; why each earlier source was not used goes into the report's fallbacks.
+ * browser bundle never sees the package). The first hardware adapter found wins, unless `--adapter`
+ * names one; a software renderer (llvmpipe, SwiftShader: adapters.ts) only when there is no
+ * hardware one, marked as such so that `auto` can pass it over. Why each earlier source was not
+ * used goes into the report's fallbacks.
  */
 import { SpecError } from '../../errors.ts';
 import type { BackendOptions, BackendProvider } from '../types.ts';
 import { WebGpuBackend } from './backend.ts';
-import { gpuAdapters, type GpuSource } from './adapters.ts';
+import { gpuAdapters, softwareRenderer, type FoundAdapter, type GpuSource } from './adapters.ts';
 import { adapterText } from './gpu.ts';
 import { opsWithoutKernel } from './steps.ts';
 
@@ -42,17 +44,33 @@ export function makeWebGpuProvider(sources: () => Promise<GpuSource[]> = default
       const want = options.adapter?.toLowerCase();
       const reasons: string[] = [];
       const found: string[] = [];
-      for await (const { source, gpu, adapter } of gpuAdapters(await sources(), reasons)) {
-        const text = `${adapterText(adapter.info)}, via ${source.label}`;
+      // The first software adapter, opened only if no hardware one turns up after it.
+      let soft: { found: FoundAdapter; text: string; renderer: string } | null = null;
+      const open = async ({ gpu, adapter }: FoundAdapter, text: string, software: string | null) => {
+        try {
+          const fallbacks = reasons.map((r) => `webgpu via ${r}`);
+          return await WebGpuBackend.open(adapter, { adapterText: text, fallbacks, gpu, ...(software ? { software } : {}) });
+        } catch (err) {
+          reasons.push(`${text}: requestDevice failed: ${(err as Error).message}`);
+          return null;
+        }
+      };
+      for await (const f of gpuAdapters(await sources(), reasons)) {
+        const text = `${adapterText(f.adapter.info)}, via ${f.source.label}`;
         if (found.includes(text)) continue;
         found.push(text);
         if (want && !text.toLowerCase().includes(want)) continue;
-        try {
-          const fallbacks = reasons.map((r) => `webgpu via ${r}`);
-          return await WebGpuBackend.open(adapter, { adapterText: text, fallbacks, gpu });
-        } catch (err) {
-          reasons.push(`${text}: requestDevice failed: ${(err as Error).message}`);
+        const renderer = want ? null : softwareRenderer(f.adapter);
+        if (renderer) {
+          soft ??= { found: f, text, renderer };
+          continue;
         }
+        const backend = await open(f, text, want ? softwareRenderer(f.adapter) : null);
+        if (backend) return backend;
+      }
+      if (soft) {
+        const backend = await open(soft.found, soft.text, soft.renderer);
+        if (backend) return backend;
       }
       if (want) {
         throw new SpecError(

@@ -5,8 +5,9 @@
  *
  * The cache key is a hash of the sources, the compiler options and the compiler version; the
  * binary lives in node_modules/.cache/convscope/ (falling back to the OS temp directory when that
- * is not writable). Compiling takes a second or two and happens once per source change; every
- * later process reads the cached file. The module imports one shared memory (env.memory) and
+ * is not writable; CONVSCOPE_CACHE_DIR puts it elsewhere). Compiling takes 20-76 s on a loaded
+ * machine and happens once per source change, so it is announced (notices.ts: the CLI's stderr,
+ * the workbench's Profile panel); every later process reads the cached file. The module imports one shared memory (env.memory) and
  * nothing else, so the main thread and every worker instantiate it over the same memory.
  */
 import { createHash } from 'node:crypto';
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { emitEngineNotice } from '../../../notices.ts';
 
 /** The kernels' exports; every argument is an i32 or f32, every pointer a byte offset into the shared memory. */
 export interface KernelExports {
@@ -173,6 +175,8 @@ function readSources(): Record<string, string> {
 }
 
 function cacheDirs(): string[] {
+  const chosen = process.env.CONVSCOPE_CACHE_DIR;
+  if (chosen) return [chosen];
   return [join(REPO_ROOT, 'node_modules', '.cache', 'convscope'), join(tmpdir(), 'convscope-cache')];
 }
 
@@ -211,7 +215,20 @@ async function kernelBinary(relaxed: boolean): Promise<Uint8Array> {
       // Not cached there.
     }
   }
-  const bytes = await compile(sources, options);
+  emitEngineNotice({
+    kind: 'compile',
+    phase: 'start',
+    text: "compiling the CPU backend's WebAssembly kernels: this happens once (the result is cached), and takes up to a minute or so on a busy machine...",
+  });
+  const started = performance.now();
+  let bytes: Uint8Array;
+  try {
+    bytes = await compile(sources, options);
+  } catch (err) {
+    emitEngineNotice({ kind: 'compile', phase: 'done', text: `compiling the WebAssembly kernels failed: ${(err as Error).message.split('\n')[0]}` });
+    throw err;
+  }
+  emitEngineNotice({ kind: 'compile', phase: 'done', text: `compiled the WebAssembly kernels in ${((performance.now() - started) / 1000).toFixed(1)} s; later runs start at once` });
   for (const dir of cacheDirs()) {
     try {
       mkdirSync(dir, { recursive: true });
